@@ -1,1 +1,56 @@
+//! # ferrograd
+//!
+//! A small, fast, readable reverse-mode automatic differentiation library on [`ndarray`].
+//!
+//! A [`Tensor`] wraps an n-d array of `f32` or `f64` and records the operations that made it.
+//! [`Tensor::backward`] walks that record in reverse topological order and adds the gradient
+//! into every leaf created with [`Tensor::requires_grad`]. Binary operations broadcast by
+//! NumPy's rules; their gradients are summed back to each operand's shape
+//! ([`broadcast_grad_accumulate`]).
+//!
+//! ```
+//! use ferrograd::Tensor;
+//! use ndarray::array;
+//!
+//! // The sigmoid written from primitives, as in the original design.
+//! let x = Tensor::from_array(array![[1.0f64, 2.0, 3.0], [6.0, 4.0, 0.0]]).requires_grad();
+//! let s = 1.0 / (1.0 + (-1.0 * &x).exp());
+//! s.backward();
+//!
+//! // dσ/dx = σ(x)(1 - σ(x))
+//! let sigma = s.to_array();
+//! let expected = &sigma * &(1.0 - &sigma);
+//! let grad = x.grad().unwrap();
+//! assert!(grad.iter().zip(&expected).all(|(g, e)| (g - e).abs() < 1e-12));
+//! println!("{s}"); // tensor([[0.731 0.881 0.953] ...], grad_fn=<DivBackward>)
+//! ```
+//!
+//! Modules:
+//! - the operations are methods on [`Tensor`] (`add`, `matmul`, `sum`, `softmax`, ...) and the
+//!   operators `+ - * /`; each fallible one has a `try_` form returning [`TensorError`];
+//! - [`no_grad`] evaluates without recording; [`gradcheck`] compares gradients with finite
+//!   differences;
+//! - [`data`] reads IDX data sets such as MNIST.
+#![warn(missing_docs)]
+
 pub mod data;
+
+mod backward;
+mod broadcast;
+mod display;
+mod dot;
+mod element;
+mod error;
+mod grad_mode;
+mod gradcheck;
+mod op;
+mod operators;
+mod ops;
+mod tensor;
+
+pub use broadcast::{broadcast_grad_accumulate, broadcast_shape};
+pub use element::Element;
+pub use error::TensorError;
+pub use grad_mode::{is_grad_enabled, no_grad};
+pub use gradcheck::{GradcheckReport, gradcheck};
+pub use tensor::Tensor;

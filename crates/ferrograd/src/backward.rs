@@ -1,0 +1,252 @@
+//! Reverse-mode differentiation: the topological walk and every operation's derivative.
+
+use std::collections::HashMap;
+
+use ndarray::{ArrayD, Axis, Ix2, IxDyn, Zip};
+
+use crate::broadcast::broadcast_grad_accumulate;
+use crate::error::{TensorError, fail};
+use crate::op::{Op, OpKind};
+use crate::{Element, Tensor};
+
+impl<T: Element> Tensor<T> {
+    /// Computes the gradient of this tensor with respect to every leaf that requires grad, seeding
+    /// it with ones of its own shape, and adds it into each leaf's [`grad`](Self::grad).
+    ///
+    /// Nodes are visited in reverse topological order, so a tensor used by several operations
+    /// has all their contributions summed before it passes its gradient on.
+    ///
+    /// ```
+    /// use ferrograd::Tensor;
+    /// let x = Tensor::from_array(ndarray::array![2.0f64]).requires_grad();
+    /// let y = &x * &x + 5.0 * &x + 4.0; // dy/dx = 2x + 5
+    /// y.backward();
+    /// assert_eq!(x.grad().unwrap()[0], 9.0);
+    /// ```
+    ///
+    /// # Panics
+    /// When the tensor does not require grad; see [`try_backward`](Self::try_backward).
+    #[track_caller]
+    pub fn backward(&self) {
+        self.try_backward().unwrap_or_else(|e| fail(e))
+    }
+
+    /// [`backward`](Self::backward), returning [`TensorError::NoGrad`] instead of panicking.
+    pub fn try_backward(&self) -> Result<(), TensorError> {
+        let seed = ArrayD::ones(self.data().raw_dim());
+        self.try_backward_with(seed)
+    }
+
+    /// [`backward`](Self::backward) with an explicit seed gradient of this tensor's shape.
+    ///
+    /// # Panics
+    /// When the tensor does not require grad or the seed has another shape.
+    #[track_caller]
+    pub fn backward_with(&self, grad: ArrayD<T>) {
+        self.try_backward_with(grad).unwrap_or_else(|e| fail(e))
+    }
+
+    /// [`backward_with`](Self::backward_with), returning an error instead of panicking.
+    pub fn try_backward_with(&self, grad: ArrayD<T>) -> Result<(), TensorError> {
+        if !self.needs_grad() {
+            return Err(TensorError::NoGrad);
+        }
+        if grad.shape() != self.data().shape() {
+            return Err(TensorError::GradShape {
+                op: "backward_with",
+                grad: grad.shape().to_vec(),
+                shape: self.shape(),
+            });
+        }
+        let order = topological_order(self);
+        let position: HashMap<*const (), usize> = order
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.node_ptr(), i))
+            .collect();
+        let mut grads: Vec<Option<ArrayD<T>>> = vec![None; order.len()];
+        grads[order.len() - 1] = Some(grad);
+        for (i, tensor) in order.iter().enumerate().rev() {
+            let Some(grad) = grads[i].take() else { continue };
+            let Some(op) = tensor.op() else {
+                tensor.accumulate_grad(grad);
+                continue;
+            };
+            let input_grads = derivative(op, &tensor.data(), grad);
+            for (input, input_grad) in op.inputs.iter().zip(input_grads) {
+                let Some(input_grad) = input_grad else { continue };
+                let slot = &mut grads[position[&input.node_ptr()]];
+                let input_grad = broadcast_grad_accumulate(input.data().shape(), &input_grad);
+                match slot {
+                    Some(sum) => *sum += &input_grad,
+                    None => *slot = Some(input_grad),
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Every tensor that needs grad and leads to `root`, each after all of its inputs (`root` last).
+/// Built with an explicit stack, so arbitrarily long chains cannot overflow the call stack.
+fn topological_order<T: Element>(root: &Tensor<T>) -> Vec<Tensor<T>> {
+    let mut order = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut stack = vec![(root.clone(), false)];
+    while let Some((tensor, inputs_done)) = stack.pop() {
+        if inputs_done {
+            order.push(tensor);
+            continue;
+        }
+        if !seen.insert(tensor.node_ptr()) {
+            continue;
+        }
+        let inputs = tensor.op().map_or(&[][..], |op| &op.inputs[..]);
+        let pending: Vec<_> = inputs
+            .iter()
+            .filter(|t| t.needs_grad() && !seen.contains(&t.node_ptr()))
+            .map(|t| (t.clone(), false))
+            .collect();
+        stack.push((tensor, true));
+        stack.extend(pending);
+    }
+    order
+}
+
+/// The gradient of each input of `op` (in order; `None` for inputs that need none), given the
+/// operation's output `out` and the gradient `grad` flowing into it. Gradients may still have the
+/// broadcast output's shape; the caller sums them back to each input's shape.
+fn derivative<T: Element>(op: &Op<T>, out: &ArrayD<T>, grad: ArrayD<T>) -> Vec<Option<ArrayD<T>>> {
+    let needs = |k: usize| op.inputs[k].needs_grad();
+    let input = |k: usize| op.inputs[k].data();
+    let one = T::one();
+    match op.kind {
+        OpKind::Add => vec![needs(0).then(|| grad.clone()), needs(1).then_some(grad)],
+        OpKind::Sub => vec![needs(0).then(|| grad.clone()), needs(1).then(|| -grad)],
+        OpKind::Mul => vec![
+            needs(0).then(|| &grad * &*input(1)),
+            needs(1).then(|| &grad * &*input(0)),
+        ],
+        // d(a/b)/da = 1/b, d(a/b)/db = -a/b²
+        OpKind::Div => {
+            let b = input(1);
+            vec![
+                needs(0).then(|| &grad / &*b),
+                needs(1).then(|| -(&grad * &*input(0)) / &b.mapv(|v| v * v)),
+            ]
+        }
+        // C = A·B: dA = G·Bᵀ, dB = Aᵀ·G
+        OpKind::Matmul => {
+            let g = grad.view().into_dimensionality::<Ix2>().expect("2-d");
+            let matrix = |k: usize| input(k).clone().into_dimensionality::<Ix2>().expect("2-d");
+            vec![
+                needs(0).then(|| g.dot(&matrix(1).t()).into_dyn()),
+                needs(1).then(|| matrix(0).t().dot(&g).into_dyn()),
+            ]
+        }
+        OpKind::Neg => vec![Some(-grad)],
+        OpKind::Exp => vec![Some(grad * out)],
+        OpKind::Log => vec![Some(grad / &*input(0))],
+        OpKind::Tanh => vec![Some(zip_with(grad, out, |g, y| g * (one - y * y)))],
+        OpKind::Relu => vec![Some(zip_with(grad, &input(0), |g, x| {
+            if x > T::zero() { g } else { T::zero() }
+        }))],
+        OpKind::Sigmoid => vec![Some(zip_with(grad, out, |g, y| g * y * (one - y)))],
+        OpKind::Powf(p) => vec![Some(zip_with(grad, &input(0), |g, x| {
+            g * p * x.powf(p - one)
+        }))],
+        OpKind::Sum { axis, keepdims } => {
+            vec![Some(expand(grad, axis, keepdims, input(0).shape()))]
+        }
+        OpKind::Mean { axis, keepdims } => {
+            let x = input(0);
+            let count = axis.map_or(x.len(), |a| x.shape()[a]);
+            let grad = grad / T::from_f64(count as f64);
+            vec![Some(expand(grad, axis, keepdims, x.shape()))]
+        }
+        OpKind::Max { axis, keepdims } => vec![Some(max_derivative(
+            &input(0),
+            out,
+            grad,
+            axis,
+            keepdims,
+        ))],
+        OpKind::Reshape => {
+            let shape = IxDyn(input(0).shape());
+            vec![Some(
+                grad.as_standard_layout()
+                    .into_owned()
+                    .into_shape_with_order(shape)
+                    .expect("same element count"),
+            )]
+        }
+        OpKind::Transpose => vec![Some(grad.reversed_axes())],
+        // y = softmax(x): dx = y ⊙ (g - Σ g⊙y)
+        OpKind::Softmax { axis } => {
+            let dot = (&grad * out).sum_axis(Axis(axis)).insert_axis(Axis(axis));
+            vec![Some(out * &(grad - &dot))]
+        }
+        // y = log_softmax(x): dx = g - softmax(x) ⊙ Σ g
+        OpKind::LogSoftmax { axis } => {
+            let total = grad.sum_axis(Axis(axis)).insert_axis(Axis(axis));
+            let mut dx = grad;
+            Zip::from(&mut dx)
+                .and(out)
+                .and_broadcast(&total)
+                .for_each(|d, &y, &s| *d = *d - y.exp() * s);
+            vec![Some(dx)]
+        }
+    }
+}
+
+/// `f(grad, other)` element by element, reusing `grad`'s buffer.
+fn zip_with<T: Element>(
+    mut grad: ArrayD<T>,
+    other: &ArrayD<T>,
+    f: impl Fn(T, T) -> T,
+) -> ArrayD<T> {
+    Zip::from(&mut grad)
+        .and(other)
+        .for_each(|g, &o| *g = f(*g, o));
+    grad
+}
+
+/// The gradient of a reduction's output, spread back over the reduced axes of `shape`.
+fn expand<T: Element>(
+    grad: ArrayD<T>,
+    axis: Option<usize>,
+    keepdims: bool,
+    shape: &[usize],
+) -> ArrayD<T> {
+    let kept = match (axis, keepdims) {
+        (_, true) => grad,
+        (Some(axis), false) => grad.insert_axis(Axis(axis)),
+        (None, false) => grad
+            .into_shape_with_order(IxDyn(&vec![1; shape.len()]))
+            .expect("one element"),
+    };
+    kept.broadcast(IxDyn(shape))
+        .expect("reduced shape broadcasts back")
+        .to_owned()
+}
+
+/// Max's gradient: each reduced slice's gradient goes to its maximal elements, split evenly
+/// between ties.
+fn max_derivative<T: Element>(
+    x: &ArrayD<T>,
+    out: &ArrayD<T>,
+    grad: ArrayD<T>,
+    axis: Option<usize>,
+    keepdims: bool,
+) -> ArrayD<T> {
+    let max = expand(out.clone(), axis, keepdims, x.shape());
+    let mask = Zip::from(x)
+        .and(&max)
+        .map_collect(|&v, &m| if v == m { T::one() } else { T::zero() });
+    let ties = match axis {
+        Some(axis) => mask.sum_axis(Axis(axis)),
+        None => ndarray::arr0(mask.sum()).into_dyn(),
+    };
+    let share = expand(grad / &ties.into_shape_with_order(out.raw_dim()).expect("same size"), axis, keepdims, x.shape());
+    mask * share
+}

@@ -1,0 +1,70 @@
+//! NumPy broadcasting: the shape two operands combine to, and a gradient summed back to an
+//! operand's shape.
+
+use ndarray::{ArrayD, Axis};
+
+use crate::Element;
+
+/// The shape `lhs` and `rhs` broadcast to under NumPy's rules (align from the right; each pair
+/// of sizes must be equal or contain a 1), or `None` when they are incompatible.
+///
+/// ```
+/// use ferrograd::broadcast_shape;
+/// assert_eq!(broadcast_shape(&[2, 1, 4], &[3, 1]), Some(vec![2, 3, 4]));
+/// assert_eq!(broadcast_shape(&[2, 3], &[2]), None);
+/// ```
+pub fn broadcast_shape(lhs: &[usize], rhs: &[usize]) -> Option<Vec<usize>> {
+    let ndim = lhs.len().max(rhs.len());
+    let size = |shape: &[usize], i: usize| {
+        (i + shape.len())
+            .checked_sub(ndim)
+            .map_or(1, |j| shape[j])
+    };
+    (0..ndim)
+        .map(|i| match (size(lhs, i), size(rhs, i)) {
+            (a, b) if a == b || b == 1 => Some(a),
+            (1, b) => Some(b),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Sums `grad`, the gradient of a broadcast result, back to `shape`, the shape of the operand
+/// that was broadcast: leading axes the operand lacked are summed away and axes where it had
+/// size 1 are summed with `keepdims`. This is the original design's helper of the same name.
+///
+/// ```
+/// use ferrograd::broadcast_grad_accumulate;
+/// use ndarray::array;
+/// let grad = array![[1.0, 4.0, 7.0], [2.0, 1.0, 6.0]].into_dyn();
+/// let summed = broadcast_grad_accumulate(&[1, 3], &grad);
+/// assert_eq!(summed, array![[3.0, 5.0, 13.0]].into_dyn());
+/// ```
+///
+/// # Panics
+/// When `shape` does not broadcast to `grad`'s shape.
+#[track_caller]
+pub fn broadcast_grad_accumulate<T: Element>(shape: &[usize], grad: &ArrayD<T>) -> ArrayD<T> {
+    if grad.shape() == shape {
+        return grad.clone();
+    }
+    let fits = broadcast_shape(shape, grad.shape()).is_some_and(|s| s == grad.shape());
+    if !fits {
+        crate::error::fail(crate::TensorError::GradShape {
+            op: "broadcast_grad_accumulate",
+            grad: grad.shape().to_vec(),
+            shape: shape.to_vec(),
+        });
+    }
+    let extra = grad.ndim() - shape.len();
+    let mut summed = match extra {
+        0 => grad.clone(),
+        _ => (1..extra).fold(grad.sum_axis(Axis(0)), |g, _| g.sum_axis(Axis(0))),
+    };
+    for (axis, &size) in shape.iter().enumerate() {
+        if size == 1 && summed.shape()[axis] != 1 {
+            summed = summed.sum_axis(Axis(axis)).insert_axis(Axis(axis));
+        }
+    }
+    summed
+}

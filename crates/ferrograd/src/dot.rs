@@ -1,0 +1,47 @@
+//! Exporting the graph behind a tensor in Graphviz's DOT language.
+
+use std::collections::HashMap;
+use std::fmt::Write;
+
+use crate::{Element, Tensor};
+
+impl<T: Element> Tensor<T> {
+    /// The graph that produced this tensor, in Graphviz's DOT language: one box per operation
+    /// (its `grad_fn` name and output shape), one ellipse per leaf, edges from inputs to results.
+    /// Render it with `dot -Tsvg graph.dot -o graph.svg`.
+    ///
+    /// ```
+    /// use ferrograd::Tensor;
+    /// let a = Tensor::<f32>::ones(&[2, 3]).requires_grad();
+    /// let dot = (&a + 1.0).sum(None, false).to_dot();
+    /// assert!(dot.starts_with("digraph"));
+    /// assert!(dot.contains("AddBackward"));
+    /// assert!(dot.contains("SumBackward"));
+    /// ```
+    pub fn to_dot(&self) -> String {
+        let mut ids: HashMap<*const (), usize> = HashMap::new();
+        let mut out = String::from("digraph ferrograd {\n  rankdir=BT;\n");
+        let mut stack = vec![self.clone()];
+        ids.insert(self.node_ptr(), 0);
+        while let Some(tensor) = stack.pop() {
+            let id = ids[&tensor.node_ptr()];
+            let shape = tensor.shape();
+            let (label, style) = match tensor.grad_fn_name() {
+                Some(name) => (name.trim_matches(['<', '>']).to_string(), "box"),
+                None if tensor.needs_grad() => ("leaf (requires_grad)".to_string(), "ellipse"),
+                None => ("constant".to_string(), "ellipse"),
+            };
+            let _ = writeln!(out, "  n{id} [label=\"{label}\\n{shape:?}\", shape={style}];");
+            for input in tensor.parents() {
+                let next = ids.len();
+                let input_id = *ids.entry(input.node_ptr()).or_insert_with(|| {
+                    stack.push(input.clone());
+                    next
+                });
+                let _ = writeln!(out, "  n{input_id} -> n{id};");
+            }
+        }
+        out.push_str("}\n");
+        out
+    }
+}

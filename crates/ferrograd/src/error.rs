@@ -1,0 +1,88 @@
+//! The error returned by the fallible `try_*` forms of tensor operations.
+
+use thiserror::Error;
+
+/// What went wrong in a tensor operation. The panicking forms (`add`, `matmul`, ...) panic with
+/// exactly this message.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum TensorError {
+    /// Two shapes that NumPy's broadcasting rules cannot combine.
+    #[error("{op}: shapes {lhs:?} and {rhs:?} cannot be broadcast together")]
+    Broadcast {
+        /// The operation, e.g. `"add"`.
+        op: &'static str,
+        /// The left operand's shape.
+        lhs: Vec<usize>,
+        /// The right operand's shape.
+        rhs: Vec<usize>,
+    },
+    /// A matrix product of shapes that are not `(p, q)` and `(q, r)`.
+    #[error("matmul: shapes {lhs:?} and {rhs:?} are not aligned: expected (p, q) @ (q, r)")]
+    Matmul {
+        /// The left operand's shape.
+        lhs: Vec<usize>,
+        /// The right operand's shape.
+        rhs: Vec<usize>,
+    },
+    /// An axis outside `-ndim..ndim`.
+    #[error("{op}: axis {axis} is out of range for a tensor of shape {shape:?}")]
+    AxisOutOfRange {
+        /// The operation, e.g. `"sum"`.
+        op: &'static str,
+        /// The axis as given.
+        axis: isize,
+        /// The tensor's shape.
+        shape: Vec<usize>,
+    },
+    /// A tensor of the wrong rank for the operation.
+    #[error("{op}: expected a {expected}-d tensor, got shape {shape:?}")]
+    Rank {
+        /// The operation, e.g. `"transpose"`.
+        op: &'static str,
+        /// The rank the operation needs.
+        expected: usize,
+        /// The tensor's shape.
+        shape: Vec<usize>,
+    },
+    /// A number of elements that does not fill the requested shape.
+    #[error("{op}: {len} elements cannot fill shape {shape:?}")]
+    ElementCount {
+        /// The operation, e.g. `"reshape"` or `"from_vec"`.
+        op: &'static str,
+        /// The number of elements given.
+        len: usize,
+        /// The shape asked for.
+        shape: Vec<usize>,
+    },
+    /// A gradient whose shape is not the one it must have.
+    #[error("{op}: gradient of shape {grad:?} does not fit a tensor of shape {shape:?}")]
+    GradShape {
+        /// The operation, e.g. `"backward_with"`.
+        op: &'static str,
+        /// The gradient's shape.
+        grad: Vec<usize>,
+        /// The shape it must have (or broadcast to).
+        shape: Vec<usize>,
+    },
+    /// `item` on a tensor that does not hold exactly one element.
+    #[error("item: tensor of shape {shape:?} holds {len} elements, expected exactly one")]
+    NotOneElement {
+        /// The tensor's shape.
+        shape: Vec<usize>,
+        /// Its number of elements.
+        len: usize,
+    },
+    /// `backward` on a tensor that no input with `requires_grad` led to.
+    #[error(
+        "backward: this tensor does not require grad; mark its inputs with `.requires_grad()` \
+         and do not compute it inside `no_grad`"
+    )]
+    NoGrad,
+}
+
+/// Panics with the error's message, pointing at the caller's line.
+#[cold]
+#[track_caller]
+pub(crate) fn fail(error: TensorError) -> ! {
+    panic!("{error}")
+}

@@ -1,0 +1,33 @@
+//! Turning graph recording off: [`no_grad`].
+
+use std::cell::Cell;
+
+thread_local! {
+    static RECORDING: Cell<bool> = const { Cell::new(true) };
+}
+
+/// Runs `f` without recording a graph: results of operations inside do not require grad, so
+/// nothing is kept for a backward pass. Use it for evaluation and for parameter updates.
+///
+/// ```
+/// use ferrograd::{no_grad, Tensor};
+/// let w = Tensor::<f32>::ones(&[2]).requires_grad();
+/// let y = no_grad(|| &w * 3.0);
+/// assert!(!y.needs_grad());
+/// assert!((&w * 3.0).needs_grad());
+/// ```
+pub fn no_grad<R>(f: impl FnOnce() -> R) -> R {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            RECORDING.with(|r| r.set(self.0));
+        }
+    }
+    let _restore = Restore(RECORDING.with(|r| r.replace(false)));
+    f()
+}
+
+/// Whether operations on this thread currently record a graph (false inside [`no_grad`]).
+pub fn is_grad_enabled() -> bool {
+    RECORDING.with(Cell::get)
+}

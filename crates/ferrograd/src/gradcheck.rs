@@ -1,0 +1,89 @@
+//! Checking analytic gradients against central finite differences, in `f64`.
+
+use ndarray::ArrayD;
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+
+use crate::{Tensor, no_grad};
+
+/// How far each input's analytic gradient is from the numeric one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GradcheckReport {
+    /// Per input, the largest `|analytic - numeric| / max(1, |analytic|, |numeric|)` over its
+    /// elements: a relative error, absolute for gradients smaller than 1.
+    pub errors: Vec<f64>,
+}
+
+impl GradcheckReport {
+    /// The worst error over all inputs.
+    pub fn max_error(&self) -> f64 {
+        self.errors.iter().copied().fold(0.0, f64::max)
+    }
+
+    /// Whether every input's error is below `tolerance`.
+    pub fn passed(&self, tolerance: f64) -> bool {
+        self.max_error() < tolerance
+    }
+}
+
+/// Compares the gradients `backward` computes for `f` at `inputs` with central differences
+/// `(f(x + eps) - f(x - eps)) / 2eps`, element by element.
+///
+/// `f`'s output may have any shape: it is weighted by a fixed random upstream gradient (not just
+/// ones, so that mixed-up output elements are caught) and summed.
+///
+/// ```
+/// use ferrograd::gradcheck;
+/// use ndarray::array;
+/// let x = array![[0.5, -1.0], [2.0, 0.25]].into_dyn();
+/// let report = gradcheck(|t| (&t[0] * &t[0]).tanh(), &[x], 1e-6);
+/// assert!(report.passed(1e-6), "{report:?}");
+/// ```
+///
+/// # Panics
+/// When an analytic gradient does not have its input's shape.
+pub fn gradcheck<F>(f: F, inputs: &[ArrayD<f64>], eps: f64) -> GradcheckReport
+where
+    F: Fn(&[Tensor<f64>]) -> Tensor<f64>,
+{
+    let leaves: Vec<Tensor<f64>> = inputs
+        .iter()
+        .map(|x| Tensor::from_array(x.clone()).requires_grad())
+        .collect();
+    let out = f(&leaves);
+    let mut rng = StdRng::seed_from_u64(0x5eed);
+    let upstream = out.data().mapv(|_| rng.random_range(0.5..1.5));
+    out.backward_with(upstream.clone());
+    let weighted = |values: &[ArrayD<f64>]| -> f64 {
+        let tensors: Vec<_> = values.iter().cloned().map(Tensor::from_array).collect();
+        no_grad(|| (&*f(&tensors).data() * &upstream).sum())
+    };
+    let errors = leaves
+        .iter()
+        .enumerate()
+        .map(|(k, leaf)| {
+            let analytic = leaf
+                .grad()
+                .unwrap_or_else(|| ArrayD::zeros(inputs[k].raw_dim()));
+            assert_eq!(analytic.shape(), inputs[k].shape(), "gradient shape of input {k}");
+            let mut values: Vec<ArrayD<f64>> = inputs
+                .iter()
+                .map(|x| x.as_standard_layout().into_owned())
+                .collect();
+            let mut worst: f64 = 0.0;
+            for (i, &a) in analytic.iter().enumerate() {
+                let x = values[k].as_slice().expect("standard layout")[i];
+                let mut at = |v: f64| {
+                    values[k].as_slice_mut().expect("standard layout")[i] = v;
+                    weighted(&values)
+                };
+                let numeric = (at(x + eps) - at(x - eps)) / (2.0 * eps);
+                at(x);
+                let error = (a - numeric).abs() / 1f64.max(a.abs()).max(numeric.abs());
+                worst = worst.max(error);
+            }
+            worst
+        })
+        .collect();
+    GradcheckReport { errors }
+}

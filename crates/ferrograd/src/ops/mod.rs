@@ -1,0 +1,11 @@
+//! The forward half of every operation, by family. Each records an [`OpKind`](crate::op::OpKind)
+//! whose derivative is in [`crate::backward`].
+
+mod binary;
+mod matmul;
+mod reduce;
+mod shape;
+mod softmax;
+mod unary;
+
+pub(crate) use reduce::normalize_axis;

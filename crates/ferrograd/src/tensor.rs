@@ -1,0 +1,263 @@
+//! [`Tensor`]: an n-d array that remembers the operations that made it.
+
+use std::cell::{Cell, Ref, RefCell, RefMut};
+use std::rc::Rc;
+
+use ndarray::{Array, ArrayD, Dimension, IxDyn};
+
+use crate::error::{TensorError, fail};
+use crate::grad_mode::is_grad_enabled;
+use crate::op::{Op, OpKind};
+use crate::Element;
+
+/// An n-dimensional array of `f32` (default) or `f64` that records the operations that made it,
+/// so that [`backward`](Tensor::backward) can differentiate through them.
+///
+/// A `Tensor` is a cheap handle: `clone` shares the same node (data, gradient and history).
+/// Handles are `Rc`-based, so a graph lives on one thread.
+///
+/// ```
+/// use ferrograd::Tensor;
+/// let x = Tensor::from_vec(vec![1.0f32, 2.0, 3.0], &[3]).unwrap().requires_grad();
+/// let y = (&x * &x).sum(None, false); // y = Σ x², so dy/dx = 2x
+/// y.backward();
+/// assert_eq!(x.grad().unwrap().as_slice().unwrap(), &[2.0, 4.0, 6.0]);
+/// ```
+pub struct Tensor<T: Element = f32> {
+    pub(crate) node: Rc<Node<T>>,
+}
+
+/// The shared state behind a [`Tensor`] handle.
+pub(crate) struct Node<T: Element> {
+    data: RefCell<ArrayD<T>>,
+    grad: RefCell<Option<ArrayD<T>>>,
+    requires_grad: Cell<bool>,
+    op: Option<Op<T>>,
+}
+
+impl<T: Element> Clone for Tensor<T> {
+    fn clone(&self) -> Self {
+        Tensor {
+            node: Rc::clone(&self.node),
+        }
+    }
+}
+
+impl<T: Element> Tensor<T> {
+    fn from_node(data: ArrayD<T>, requires_grad: bool, op: Option<Op<T>>) -> Self {
+        Tensor {
+            node: Rc::new(Node {
+                data: RefCell::new(data),
+                grad: RefCell::new(None),
+                requires_grad: Cell::new(requires_grad),
+                op,
+            }),
+        }
+    }
+
+    /// The result of an operation: records `kind` and `inputs` when any input needs grad and
+    /// recording is on, otherwise a plain tensor with no history.
+    pub(crate) fn from_op(data: ArrayD<T>, kind: OpKind<T>, inputs: &[&Tensor<T>]) -> Self {
+        let record = is_grad_enabled() && inputs.iter().any(|t| t.needs_grad());
+        let op = record.then(|| Op {
+            kind,
+            inputs: inputs.iter().map(|&t| t.clone()).collect(),
+        });
+        Self::from_node(data, record, op)
+    }
+
+    /// A leaf tensor holding `array` (any dimension), not requiring grad.
+    ///
+    /// ```
+    /// use ferrograd::Tensor;
+    /// let t = Tensor::from_array(ndarray::array![[1.0f32, 2.0], [3.0, 4.0]]);
+    /// assert_eq!(t.shape(), vec![2, 2]);
+    /// ```
+    pub fn from_array<D: Dimension>(array: Array<T, D>) -> Self {
+        Self::from_node(array.into_dyn(), false, None)
+    }
+
+    /// A leaf tensor of the given shape from row-major values.
+    ///
+    /// # Errors
+    /// [`TensorError::ElementCount`] when `values.len()` is not the product of `shape`.
+    pub fn from_vec(values: Vec<T>, shape: &[usize]) -> Result<Self, TensorError> {
+        let len = values.len();
+        ArrayD::from_shape_vec(IxDyn(shape), values)
+            .map(Self::from_array)
+            .map_err(|_| TensorError::ElementCount {
+                op: "from_vec",
+                len,
+                shape: shape.to_vec(),
+            })
+    }
+
+    /// A leaf tensor of zeros.
+    pub fn zeros(shape: &[usize]) -> Self {
+        Self::from_array(ArrayD::zeros(IxDyn(shape)))
+    }
+
+    /// A leaf tensor of ones.
+    pub fn ones(shape: &[usize]) -> Self {
+        Self::from_array(ArrayD::ones(IxDyn(shape)))
+    }
+
+    /// A 0-d leaf tensor (shape `[]`) holding `value`.
+    pub fn scalar(value: T) -> Self {
+        Self::from_array(ndarray::arr0(value))
+    }
+
+    /// Marks this tensor as needing a gradient and returns it (a builder step):
+    /// `Tensor::ones(&[3]).requires_grad()`.
+    pub fn requires_grad(self) -> Self {
+        self.node.requires_grad.set(true);
+        self
+    }
+
+    /// Whether a gradient flows to this tensor: a leaf marked with
+    /// [`requires_grad`](Self::requires_grad), or the result of an operation on one.
+    pub fn needs_grad(&self) -> bool {
+        self.node.requires_grad.get()
+    }
+
+    /// Whether this tensor was made by the user rather than recorded from an operation.
+    pub fn is_leaf(&self) -> bool {
+        self.node.op.is_none()
+    }
+
+    /// A copy of the data.
+    pub fn to_array(&self) -> ArrayD<T> {
+        self.node.data.borrow().clone()
+    }
+
+    /// Borrows the data without copying.
+    ///
+    /// # Panics
+    /// While a [`data_mut`](Self::data_mut) borrow of the same tensor is alive.
+    pub fn data(&self) -> Ref<'_, ArrayD<T>> {
+        self.node.data.borrow()
+    }
+
+    /// Borrows the data mutably, for in-place parameter updates by optimizers. Changing the data
+    /// of a tensor whose graph has not run backward yet changes what backward computes.
+    pub fn data_mut(&self) -> RefMut<'_, ArrayD<T>> {
+        self.node.data.borrow_mut()
+    }
+
+    /// A copy of the accumulated gradient, if backward has reached this tensor.
+    ///
+    /// Like PyTorch, gradients are kept on leaves (tensors made with `requires_grad`); the
+    /// intermediate results of a graph pass theirs on and do not keep them.
+    pub fn grad(&self) -> Option<ArrayD<T>> {
+        self.node.grad.borrow().clone()
+    }
+
+    /// Borrows the accumulated gradient without copying.
+    pub fn grad_ref(&self) -> Ref<'_, Option<ArrayD<T>>> {
+        self.node.grad.borrow()
+    }
+
+    /// Sets the gradient to zeros, keeping its buffer for the next backward pass.
+    pub fn zero_grad(&self) {
+        if let Some(grad) = self.node.grad.borrow_mut().as_mut() {
+            grad.fill(T::zero());
+        }
+    }
+
+    /// Adds `grad` (of this tensor's shape) into the accumulated gradient.
+    pub(crate) fn accumulate_grad(&self, grad: ArrayD<T>) {
+        let mut slot = self.node.grad.borrow_mut();
+        match slot.as_mut() {
+            Some(sum) => *sum += &grad,
+            None => *slot = Some(grad),
+        }
+    }
+
+    /// The shape, e.g. `vec![2, 3]`; `vec![]` for a 0-d tensor.
+    pub fn shape(&self) -> Vec<usize> {
+        self.node.data.borrow().shape().to_vec()
+    }
+
+    /// The number of axes.
+    pub fn ndim(&self) -> usize {
+        self.node.data.borrow().ndim()
+    }
+
+    /// The number of elements.
+    pub fn len(&self) -> usize {
+        self.node.data.borrow().len()
+    }
+
+    /// Whether the tensor holds no elements.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The value of a one-element tensor, such as a loss.
+    ///
+    /// # Panics
+    /// When the tensor holds more or fewer than one element; see [`try_item`](Self::try_item).
+    #[track_caller]
+    pub fn item(&self) -> T {
+        self.try_item().unwrap_or_else(|e| fail(e))
+    }
+
+    /// The value of a one-element tensor, or [`TensorError::NotOneElement`].
+    pub fn try_item(&self) -> Result<T, TensorError> {
+        let data = self.node.data.borrow();
+        match data.len() {
+            1 => Ok(*data.iter().next().expect("one element")),
+            len => Err(TensorError::NotOneElement {
+                shape: data.shape().to_vec(),
+                len,
+            }),
+        }
+    }
+
+    /// The tensors this one was computed from (empty for leaves and untracked results).
+    pub fn parents(&self) -> Vec<Tensor<T>> {
+        self.node
+            .op
+            .as_ref()
+            .map_or_else(Vec::new, |op| op.inputs.clone())
+    }
+
+    /// The recorded operation's name, e.g. `Some("<AddBackward>")`; `None` for leaves.
+    pub fn grad_fn_name(&self) -> Option<&'static str> {
+        self.node.op.as_ref().map(|op| op.kind.grad_fn_name())
+    }
+
+    /// The same data, cut from the graph: a new leaf that does not require grad.
+    pub fn detach(&self) -> Self {
+        Self::from_array(self.to_array())
+    }
+
+    pub(crate) fn op(&self) -> Option<&Op<T>> {
+        self.node.op.as_ref()
+    }
+
+    /// Whether two handles share one node.
+    pub fn same_node(&self, other: &Tensor<T>) -> bool {
+        Rc::ptr_eq(&self.node, &other.node)
+    }
+
+    pub(crate) fn node_ptr(&self) -> *const () {
+        Rc::as_ptr(&self.node).cast()
+    }
+}
+
+/// Dropping a graph walks it with a stack instead of recursing, so a chain of millions of
+/// operations cannot overflow the call stack.
+impl<T: Element> Drop for Node<T> {
+    fn drop(&mut self) {
+        let Some(op) = self.op.take() else { return };
+        let mut pending = op.inputs;
+        while let Some(tensor) = pending.pop() {
+            if let Ok(mut node) = Rc::try_unwrap(tensor.node) {
+                if let Some(op) = node.op.take() {
+                    pending.extend(op.inputs);
+                }
+            }
+        }
+    }
+}
