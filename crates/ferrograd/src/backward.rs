@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use ndarray::{ArrayD, Axis, Ix2, IxDyn, Zip};
 
 use crate::broadcast::broadcast_grad_accumulate;
-use crate::error::{TensorError, fail};
+use crate::error::{TensorError, unwrap_or_fail};
 use crate::op::{Op, OpKind};
 use crate::{Element, Tensor};
 
@@ -28,7 +28,7 @@ impl<T: Element> Tensor<T> {
     /// When the tensor does not require grad; see [`try_backward`](Self::try_backward).
     #[track_caller]
     pub fn backward(&self) {
-        self.try_backward().unwrap_or_else(|e| fail(e))
+        unwrap_or_fail(self.try_backward())
     }
 
     /// [`backward`](Self::backward), returning [`TensorError::NoGrad`] instead of panicking.
@@ -43,7 +43,7 @@ impl<T: Element> Tensor<T> {
     /// When the tensor does not require grad or the seed has another shape.
     #[track_caller]
     pub fn backward_with(&self, grad: ArrayD<T>) {
-        self.try_backward_with(grad).unwrap_or_else(|e| fail(e))
+        unwrap_or_fail(self.try_backward_with(grad))
     }
 
     /// [`backward_with`](Self::backward_with), returning an error instead of panicking.
@@ -193,7 +193,7 @@ fn derivative<T: Element>(op: &Op<T>, out: &ArrayD<T>, grad: ArrayD<T>) -> Vec<O
             Zip::from(&mut dx)
                 .and(out)
                 .and_broadcast(&total)
-                .for_each(|d, &y, &s| *d = *d - y.exp() * s);
+                .for_each(|d, &y, &s| *d -= y.exp() * s);
             vec![Some(dx)]
         }
     }

@@ -3,7 +3,7 @@
 use ndarray::{ArrayD, Axis, Zip};
 
 use super::normalize_axis;
-use crate::error::{TensorError, fail};
+use crate::error::{TensorError, unwrap_or_fail};
 use crate::op::OpKind;
 use crate::{Element, Tensor};
 
@@ -21,7 +21,7 @@ pub(crate) fn softmax_array<T: Element>(x: &ArrayD<T>, axis: usize) -> ArrayD<T>
     let total = e.sum_axis(Axis(axis)).insert_axis(Axis(axis));
     Zip::from(&mut e)
         .and_broadcast(&total)
-        .for_each(|v, &s| *v = *v / s);
+        .for_each(|v, &s| *v /= s);
     e
 }
 
@@ -40,7 +40,7 @@ impl<T: Element> Tensor<T> {
     /// When `axis` is out of range; see [`try_softmax`](Self::try_softmax).
     #[track_caller]
     pub fn softmax(&self, axis: isize) -> Tensor<T> {
-        self.try_softmax(axis).unwrap_or_else(|e| fail(e))
+        unwrap_or_fail(self.try_softmax(axis))
     }
 
     /// [`softmax`](Self::softmax), returning [`TensorError::AxisOutOfRange`] instead of
@@ -58,7 +58,7 @@ impl<T: Element> Tensor<T> {
     /// When `axis` is out of range; see [`try_log_softmax`](Self::try_log_softmax).
     #[track_caller]
     pub fn log_softmax(&self, axis: isize) -> Tensor<T> {
-        self.try_log_softmax(axis).unwrap_or_else(|e| fail(e))
+        unwrap_or_fail(self.try_log_softmax(axis))
     }
 
     /// [`log_softmax`](Self::log_softmax), returning [`TensorError::AxisOutOfRange`] instead of
@@ -74,7 +74,7 @@ impl<T: Element> Tensor<T> {
             .insert_axis(Axis(axis));
         Zip::from(&mut out)
             .and_broadcast(&log_total)
-            .for_each(|v, &l| *v = *v - l);
+            .for_each(|v, &l| *v -= l);
         Ok(Tensor::from_op(out, OpKind::LogSoftmax { axis }, &[self]))
     }
 }

@@ -1,0 +1,133 @@
+//! Iterating over a data set in (shuffled) mini-batches of floats.
+
+use ndarray::Array2;
+use num_traits::Float;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+
+use super::Dataset;
+
+/// A mini-batch: images as floats in `[0, 1]` and their labels.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Batch<T> {
+    /// One image per row (`batch × features`), each pixel scaled as `x / 255`.
+    pub images: Array2<T>,
+    /// The class of each row of `images`.
+    pub labels: Vec<usize>,
+}
+
+/// An empty batch, to be filled by [`Batches::next_into`].
+impl<T: Float> Default for Batch<T> {
+    fn default() -> Self {
+        Batch {
+            images: Array2::zeros((0, 0)),
+            labels: Vec::new(),
+        }
+    }
+}
+
+/// Iterator over the batches of one epoch, made by [`Dataset::batches`].
+///
+/// Either use it as an [`Iterator`] (one new [`Batch`] per step) or call
+/// [`Batches::next_into`] to refill the same batch without allocating.
+///
+/// ```
+/// # use ferrograd::data::{Batch, Dataset};
+/// # fn train(dataset: &Dataset) {
+/// let mut batch = Batch::<f32>::default();
+/// let mut batches = dataset.batches(32, Some(7)).drop_last(true);
+/// while batches.next_into(&mut batch) {
+///     assert_eq!(batch.images.nrows(), 32);
+/// }
+/// # }
+/// ```
+#[derive(Clone, Debug)]
+#[must_use = "iterators are lazy and do nothing unless consumed"]
+pub struct Batches<'a, T> {
+    dataset: &'a Dataset,
+    /// The order of the epoch; `order[next..]` is still to come.
+    order: Vec<usize>,
+    next: usize,
+    batch_size: usize,
+    drop_last: bool,
+    /// `scale[p] = p / 255`.
+    scale: [T; 256],
+}
+
+impl<'a, T: Float> Batches<'a, T> {
+    /// See [`Dataset::batches`].
+    pub(crate) fn new(dataset: &'a Dataset, batch_size: usize, shuffle: Option<u64>) -> Self {
+        assert!(batch_size > 0, "batch size must be at least 1");
+        let mut order: Vec<usize> = (0..dataset.len()).collect();
+        if let Some(seed) = shuffle {
+            order.shuffle(&mut StdRng::seed_from_u64(seed));
+        }
+        // 0, 1, ..., 255 are exact in every float type, and so is counting up.
+        let mut scale = [T::zero(); 256];
+        for p in 1..scale.len() {
+            scale[p] = scale[p - 1] + T::one();
+        }
+        let max = scale[255];
+        Batches {
+            dataset,
+            order,
+            next: 0,
+            batch_size,
+            drop_last: false,
+            scale: scale.map(|x| x / max),
+        }
+    }
+
+    /// Whether to skip the final batch if it is smaller than the batch size
+    /// (default `false`). Training usually drops it; evaluation keeps it.
+    pub fn drop_last(mut self, drop_last: bool) -> Self {
+        self.drop_last = drop_last;
+        self
+    }
+
+    /// Fills `batch` with the next batch, reusing its memory when the size
+    /// matches; returns `false` (leaving `batch` as it was) at the end.
+    pub fn next_into(&mut self, batch: &mut Batch<T>) -> bool {
+        let size = self.batch_size.min(self.order.len() - self.next);
+        if size == 0 || (self.drop_last && size < self.batch_size) {
+            return false;
+        }
+        let indices = &self.order[self.next..self.next + size];
+        self.next += size;
+
+        let features = self.dataset.features();
+        if batch.images.dim() != (size, features) {
+            batch.images = Array2::zeros((size, features));
+        }
+        batch.labels.clear();
+        for (mut row, &i) in batch.images.rows_mut().into_iter().zip(indices) {
+            for (x, &pixel) in row.iter_mut().zip(self.dataset.image(i)) {
+                *x = self.scale[usize::from(pixel)];
+            }
+            batch.labels.push(usize::from(self.dataset.label(i)));
+        }
+        true
+    }
+}
+
+impl<T: Float> Iterator for Batches<'_, T> {
+    type Item = Batch<T>;
+
+    fn next(&mut self) -> Option<Batch<T>> {
+        let mut batch = Batch::default();
+        self.next_into(&mut batch).then_some(batch)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = self.order.len() - self.next;
+        let batches = if self.drop_last {
+            left / self.batch_size
+        } else {
+            left.div_ceil(self.batch_size)
+        };
+        (batches, Some(batches))
+    }
+}
+
+impl<T: Float> ExactSizeIterator for Batches<'_, T> {}

@@ -1,0 +1,196 @@
+//! A labelled set of grayscale images: one split of an IDX data set.
+
+use std::fmt;
+use std::path::Path;
+
+use num_traits::Float;
+
+use super::{Batches, DataError, idx};
+
+/// Number of classes of MNIST-style data sets: labels are `0..=9`.
+pub const NUM_CLASSES: usize = 10;
+
+/// Labelled grayscale images, kept as raw bytes (`0..=255` per pixel).
+///
+/// Build one with [`Dataset::load`] or [`Mnist::load`](super::Mnist::load);
+/// turn it into `[0, 1]`-scaled float batches with [`Dataset::batches`].
+/// Every label is checked to be below [`NUM_CLASSES`] when loading.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Dataset {
+    /// `len * rows * cols` pixels, image after image, row after row.
+    images: Vec<u8>,
+    labels: Vec<u8>,
+    rows: usize,
+    cols: usize,
+}
+
+impl Dataset {
+    /// Reads a split from an IDX images file and an IDX labels file.
+    ///
+    /// Each file is read as gzip if its name ends in `.gz`, raw otherwise.
+    ///
+    /// # Errors
+    ///
+    /// Any [`DataError`] about either file, plus [`DataError::CountMismatch`]
+    /// if they hold different numbers of items and
+    /// [`DataError::LabelOutOfRange`] if a label is not below [`NUM_CLASSES`].
+    pub fn load(
+        images_path: impl AsRef<Path>,
+        labels_path: impl AsRef<Path>,
+    ) -> Result<Self, DataError> {
+        let (images_path, labels_path) = (images_path.as_ref(), labels_path.as_ref());
+        let images = idx::read_images(images_path)?;
+        let labels = idx::read_labels(labels_path)?;
+        if images.count != labels.len() {
+            return Err(DataError::CountMismatch {
+                images_path: images_path.to_path_buf(),
+                images: images.count,
+                labels_path: labels_path.to_path_buf(),
+                labels: labels.len(),
+            });
+        }
+        if let Some(index) = labels.iter().position(|&l| usize::from(l) >= NUM_CLASSES) {
+            return Err(DataError::LabelOutOfRange {
+                path: labels_path.to_path_buf(),
+                index,
+                label: labels[index],
+                max: (NUM_CLASSES - 1) as u8,
+            });
+        }
+        Ok(Dataset {
+            images: images.pixels,
+            labels,
+            rows: images.rows,
+            cols: images.cols,
+        })
+    }
+
+    /// Number of images.
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// Whether there are no images.
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+
+    /// Height of an image in pixels.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Width of an image in pixels.
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+
+    /// Pixels per image (`rows * cols`): the input size of a model.
+    pub fn features(&self) -> usize {
+        self.rows * self.cols
+    }
+
+    /// Number of classes, [`NUM_CLASSES`] (10): the output size of a model.
+    ///
+    /// It is the same for every split, even one that happens to lack a class.
+    pub fn num_classes(&self) -> usize {
+        NUM_CLASSES
+    }
+
+    /// All pixels, `len() * features()` bytes, image after image.
+    pub fn images(&self) -> &[u8] {
+        &self.images
+    }
+
+    /// All labels, one per image, each below [`NUM_CLASSES`].
+    pub fn labels(&self) -> &[u8] {
+        &self.labels
+    }
+
+    /// The pixels of image `i`, `features()` bytes, row after row.
+    ///
+    /// # Panics
+    ///
+    /// If `i >= len()`.
+    pub fn image(&self, i: usize) -> &[u8] {
+        let features = self.features();
+        &self.images[i * features..(i + 1) * features]
+    }
+
+    /// The label of image `i`.
+    ///
+    /// # Panics
+    ///
+    /// If `i >= len()`.
+    pub fn label(&self, i: usize) -> u8 {
+        self.labels[i]
+    }
+
+    /// Splits into the first `n` images and the rest, e.g. to carve a
+    /// validation set off the end of the training set.
+    ///
+    /// MNIST's training images are not sorted by class, so taking the last
+    /// images as validation set is fine.
+    ///
+    /// # Panics
+    ///
+    /// If `n > len()`.
+    pub fn split_at(mut self, n: usize) -> (Dataset, Dataset) {
+        assert!(
+            n <= self.len(),
+            "split_at({n}) on a data set of {} images",
+            self.len()
+        );
+        let rest = Dataset {
+            images: self.images.split_off(n * self.features()),
+            labels: self.labels.split_off(n),
+            rows: self.rows,
+            cols: self.cols,
+        };
+        (self, rest)
+    }
+
+    /// Iterates over the images in batches of `batch_size`, as floats scaled
+    /// to `[0, 1]` (pixel / 255).
+    ///
+    /// With `shuffle: Some(seed)` the order is a random permutation that
+    /// depends only on `seed`; with `None` it is the file order. To get a new
+    /// order every epoch, derive the seed from the epoch, e.g.
+    /// `Some(seed.wrapping_add(epoch))` (neighbouring seeds give unrelated
+    /// orders). The last batch may be smaller than `batch_size`; call
+    /// [`Batches::drop_last`] to skip it.
+    ///
+    /// # Panics
+    ///
+    /// If `batch_size` is 0.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), ferrograd::data::DataError> {
+    /// use ferrograd::data::Mnist;
+    ///
+    /// let mnist = Mnist::load("data/mnist")?;
+    /// for epoch in 0..3 {
+    ///     for batch in mnist.train.batches::<f32>(32, Some(42 + epoch)).drop_last(true) {
+    ///         assert_eq!(batch.images.dim(), (32, 784));
+    ///     }
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn batches<T: Float>(&self, batch_size: usize, shuffle: Option<u64>) -> Batches<'_, T> {
+        Batches::new(self, batch_size, shuffle)
+    }
+}
+
+/// Shows the shape, not the (many) bytes.
+impl fmt::Debug for Dataset {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Dataset")
+            .field("len", &self.len())
+            .field("rows", &self.rows)
+            .field("cols", &self.cols)
+            .finish_non_exhaustive()
+    }
+}
