@@ -75,8 +75,13 @@ impl<T: Element> Tensor<T> {
             let input_grads = derivative(op, &tensor.data(), grad);
             for (input, input_grad) in op.inputs.iter().zip(input_grads) {
                 let Some(input_grad) = input_grad else { continue };
+                let shape = input.shape();
+                let input_grad = if input_grad.shape() == shape.as_slice() {
+                    input_grad
+                } else {
+                    broadcast_grad_accumulate(&shape, &input_grad)
+                };
                 let slot = &mut grads[position[&input.node_ptr()]];
-                let input_grad = broadcast_grad_accumulate(input.data().shape(), &input_grad);
                 match slot {
                     Some(sum) => *sum += &input_grad,
                     None => *slot = Some(input_grad),

@@ -30,10 +30,14 @@
 //!   operators `+ - * /`; each fallible one has a `try_` form returning [`TensorError`];
 //! - [`no_grad`] evaluates without recording; [`gradcheck`] compares gradients with finite
 //!   differences;
+//! - [`nn`] has layers, the MLP and losses; [`optim`] has SGD and Adam;
 //! - [`data`] reads IDX data sets such as MNIST.
 #![warn(missing_docs)]
 
 pub mod data;
+pub mod eval;
+pub mod nn;
+pub mod optim;
 
 mod backward;
 mod broadcast;

@@ -1,0 +1,331 @@
+//! Saving and loading parameters as [safetensors](https://github.com/huggingface/safetensors)
+//! files, the format PyTorch, candle and NumPy read: [`save`], [`load`], [`CheckpointError`].
+
+use std::borrow::Cow;
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use ndarray::ArrayD;
+use safetensors::tensor::TensorView;
+use safetensors::{Dtype, SafeTensorError, SafeTensors, View};
+
+use super::Module;
+use crate::Element;
+
+/// Why a checkpoint could not be saved or loaded. Every message names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckpointError {
+    /// The file could not be read (missing, unreadable, a folder, ...).
+    #[error("cannot read {}: {source}", .path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: io::Error,
+    },
+    /// The file could not be written (missing folder, no permission, disk full, ...).
+    #[error("cannot write {}: {source}", .path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: io::Error,
+    },
+    /// The file's header is not a valid safetensors header.
+    #[error("{} is not a safetensors file: {source}", .path.display())]
+    NotSafetensors {
+        /// The file.
+        path: PathBuf,
+        /// What the safetensors parser found wrong.
+        source: SafeTensorError,
+    },
+    /// The file is shorter than its header says (cut short while being written or downloaded),
+    /// or, more rarely, longer.
+    #[error(
+        "{} is truncated: its {len} bytes do not match the sizes its safetensors header declares",
+        .path.display()
+    )]
+    Truncated {
+        /// The file.
+        path: PathBuf,
+        /// The file's length in bytes.
+        len: usize,
+    },
+    /// A parameter of the module has no tensor in the file.
+    #[error("{} has no tensor `{name}`", .path.display())]
+    MissingTensor {
+        /// The file.
+        path: PathBuf,
+        /// The parameter's name, such as `fc2.bias`.
+        name: String,
+    },
+    /// The file holds a tensor that is none of the module's parameters (it was saved from a
+    /// different model).
+    #[error("{} has a tensor `{name}` that the model has no parameter for", .path.display())]
+    UnexpectedTensor {
+        /// The file.
+        path: PathBuf,
+        /// The tensor's name.
+        name: String,
+    },
+    /// A tensor whose shape differs from its parameter's.
+    #[error("{}: tensor `{name}` has shape {found:?}, expected {expected:?}", .path.display())]
+    WrongShape {
+        /// The file.
+        path: PathBuf,
+        /// The tensor's name.
+        name: String,
+        /// The parameter's shape.
+        expected: Vec<usize>,
+        /// The tensor's shape in the file.
+        found: Vec<usize>,
+    },
+    /// A tensor whose element type differs from the module's (`F32` for `f32`, `F64` for `f64`).
+    #[error("{}: tensor `{name}` has dtype {found}, expected {expected}", .path.display())]
+    WrongDtype {
+        /// The file.
+        path: PathBuf,
+        /// The tensor's name.
+        name: String,
+        /// The module's dtype.
+        expected: Dtype,
+        /// The tensor's dtype in the file.
+        found: Dtype,
+    },
+    /// The tensors do not describe an [`Mlp`](super::Mlp) (see
+    /// [`Mlp::from_safetensors`](super::Mlp::from_safetensors)).
+    #[error("{} does not describe an MLP: {reason}", .path.display())]
+    NotAnMlp {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// Writes every named parameter of `module` to `path` as a safetensors file: one tensor per
+/// parameter, with its shape, in little-endian `F32` or `F64`.
+///
+/// The file is written under a temporary name in the same folder, flushed to disk and then
+/// renamed, so `path` holds either the old file or the complete new one, never a part.
+///
+/// ```
+/// use ferrograd::nn::{load, save, Activation, Mlp, Module};
+///
+/// let path = std::env::temp_dir().join(format!("ferrograd-doc-{}.safetensors", std::process::id()));
+/// let trained = Mlp::<f32>::new(&[4, 8, 3], Activation::Relu, 1);
+/// save(&trained, &path)?;
+///
+/// let fresh = Mlp::<f32>::new(&[4, 8, 3], Activation::Relu, 2);
+/// load(&fresh, &path)?;
+/// assert_eq!(fresh.parameters()[0].to_array(), trained.parameters()[0].to_array());
+/// # std::fs::remove_file(&path)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+/// [`CheckpointError::Write`] when the file cannot be written.
+pub fn save<T: Element>(
+    module: &impl Module<T>,
+    path: impl AsRef<Path>,
+) -> Result<(), CheckpointError> {
+    let path = path.as_ref();
+    let write_error = |source| CheckpointError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let tensors = module
+        .named_parameters()
+        .into_iter()
+        .map(|(name, param)| (name, LeBytes::new(&param.data())));
+    let bytes =
+        safetensors::serialize(tensors, None).map_err(|e| write_error(io::Error::other(e)))?;
+    write_atomically(path, &bytes).map_err(write_error)
+}
+
+/// Copies the tensors of the safetensors file at `path` into the parameters of `module`, in
+/// place, matching them by name.
+///
+/// Nothing is copied unless every parameter has a tensor of its shape and dtype and every
+/// tensor is a parameter. No file content makes this panic. See [`save`] for an example.
+///
+/// # Errors
+/// A [`CheckpointError`] naming the file and the first problem found.
+pub fn load<T: Element>(
+    module: &impl Module<T>,
+    path: impl AsRef<Path>,
+) -> Result<(), CheckpointError> {
+    let path = path.as_ref();
+    let bytes = read(path)?;
+    copy_into(path, &parse(path, &bytes)?, module)
+}
+
+/// The bytes of the file at `path`.
+pub(super) fn read(path: &Path) -> Result<Vec<u8>, CheckpointError> {
+    fs::read(path).map_err(|source| CheckpointError::Read {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// `bytes`, read from `path`, parsed as a safetensors file.
+pub(super) fn parse<'a>(path: &Path, bytes: &'a [u8]) -> Result<SafeTensors<'a>, CheckpointError> {
+    SafeTensors::deserialize(bytes).map_err(|source| match source {
+        SafeTensorError::HeaderTooSmall
+        | SafeTensorError::InvalidHeaderLength
+        | SafeTensorError::MetadataIncompleteBuffer => CheckpointError::Truncated {
+            path: path.to_path_buf(),
+            len: bytes.len(),
+        },
+        source => CheckpointError::NotSafetensors {
+            path: path.to_path_buf(),
+            source,
+        },
+    })
+}
+
+/// The tensor `name` of `file`, checked to hold elements of type `T`.
+pub(super) fn tensor_of<'a, T: Element>(
+    path: &Path,
+    file: &SafeTensors<'a>,
+    name: &str,
+) -> Result<TensorView<'a>, CheckpointError> {
+    let view = file
+        .tensor(name)
+        .map_err(|_| CheckpointError::MissingTensor {
+            path: path.to_path_buf(),
+            name: name.to_string(),
+        })?;
+    if view.dtype() != dtype_of::<T>() {
+        return Err(CheckpointError::WrongDtype {
+            path: path.to_path_buf(),
+            name: name.to_string(),
+            expected: dtype_of::<T>(),
+            found: view.dtype(),
+        });
+    }
+    Ok(view)
+}
+
+/// Checks that `file` holds exactly the parameters of `module`, with their shapes and dtype, and
+/// then copies them in.
+pub(super) fn copy_into<T: Element>(
+    path: &Path,
+    file: &SafeTensors<'_>,
+    module: &impl Module<T>,
+) -> Result<(), CheckpointError> {
+    let params = module.named_parameters();
+    let mut sources = Vec::with_capacity(params.len());
+    for (name, param) in &params {
+        let view = tensor_of::<T>(path, file, name)?;
+        if view.shape() != param.shape() {
+            return Err(CheckpointError::WrongShape {
+                path: path.to_path_buf(),
+                name: name.clone(),
+                expected: param.shape(),
+                found: view.shape().to_vec(),
+            });
+        }
+        sources.push(view);
+    }
+    let mut names = file.names();
+    names.sort_unstable();
+    if let Some(extra) = names
+        .into_iter()
+        .find(|n| params.iter().all(|(name, _)| name != n))
+    {
+        return Err(CheckpointError::UnexpectedTensor {
+            path: path.to_path_buf(),
+            name: extra.to_string(),
+        });
+    }
+    for ((_, param), source) in params.iter().zip(sources) {
+        copy_from_le_bytes(&mut param.data_mut(), source.data());
+    }
+    Ok(())
+}
+
+/// The safetensors dtype of `T`: `F32` or `F64`, the only two [`Element`] types.
+fn dtype_of<T: Element>() -> Dtype {
+    if size_of::<T>() == 4 {
+        Dtype::F32
+    } else {
+        Dtype::F64
+    }
+}
+
+/// Overwrites `target`, in row-major order, with the little-endian values in `bytes`.
+fn copy_from_le_bytes<T: Element>(target: &mut ArrayD<T>, bytes: &[u8]) {
+    let chunks = bytes.chunks_exact(size_of::<T>());
+    for (x, chunk) in target.iter_mut().zip(chunks) {
+        *x = match dtype_of::<T>() {
+            Dtype::F32 => {
+                T::from_f64(f32::from_le_bytes(chunk.try_into().expect("4 bytes")).into())
+            }
+            _ => T::from_f64(f64::from_le_bytes(chunk.try_into().expect("8 bytes"))),
+        };
+    }
+}
+
+/// A parameter's values as a safetensors tensor: shape and row-major little-endian bytes.
+struct LeBytes {
+    dtype: Dtype,
+    shape: Vec<usize>,
+    bytes: Vec<u8>,
+}
+
+impl LeBytes {
+    fn new<T: Element>(data: &ArrayD<T>) -> Self {
+        let bytes = match dtype_of::<T>() {
+            Dtype::F32 => data
+                .iter()
+                .flat_map(|&x| (x.to_f64() as f32).to_le_bytes())
+                .collect(),
+            _ => data
+                .iter()
+                .flat_map(|&x| x.to_f64().to_le_bytes())
+                .collect(),
+        };
+        LeBytes {
+            dtype: dtype_of::<T>(),
+            shape: data.shape().to_vec(),
+            bytes,
+        }
+    }
+}
+
+impl View for LeBytes {
+    fn dtype(&self) -> Dtype {
+        self.dtype
+    }
+    fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+    fn data(&self) -> Cow<'_, [u8]> {
+        Cow::Borrowed(&self.bytes)
+    }
+    fn data_len(&self) -> usize {
+        self.bytes.len()
+    }
+}
+
+/// Writes `bytes` to a temporary file next to `path`, flushes it to disk and renames it to
+/// `path`; removes the temporary file if any step fails.
+fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut temp = path.as_os_str().to_owned();
+    temp.push(format!(".tmp-{}", std::process::id()));
+    let temp = PathBuf::from(temp);
+    let result = write_synced(&temp, bytes).and_then(|()| fs::rename(&temp, path));
+    if result.is_err() {
+        let _ = fs::remove_file(&temp);
+    }
+    result
+}
+
+/// Creates `path` holding `bytes` and waits until they are on disk.
+fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut file = File::create(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}

@@ -1,0 +1,172 @@
+//! [`Mlp`]: a multi-layer perceptron, a stack of [`Linear`] layers with an [`Activation`]
+//! between them.
+
+use std::path::Path;
+
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use safetensors::SafeTensors;
+
+use super::checkpoint::{self, CheckpointError};
+use super::{Activation, Linear, Module};
+use crate::{Element, Tensor};
+
+/// A multi-layer perceptron: `Linear → activation → Linear → ... → Linear`, with the activation
+/// after every layer except the last, which outputs raw scores (logits).
+///
+/// Its parameters are named `fc1.weight`, `fc1.bias`, `fc2.weight`, ... (layers counted from 1).
+///
+/// ```
+/// use ferrograd::nn::{cross_entropy, Activation, Mlp, Module};
+/// use ferrograd::Tensor;
+///
+/// let model = Mlp::<f32>::new(&[784, 256, 256, 10], Activation::Tanh, 42);
+/// assert_eq!(model.parameters().len(), 6);
+/// assert_eq!(model.named_parameters()[5].0, "fc3.bias");
+///
+/// let images = Tensor::zeros(&[32, 784]);
+/// let loss = cross_entropy(&model.forward(&images), &[3; 32]);
+/// loss.backward();
+/// assert_eq!(model.parameters()[0].grad().unwrap().shape(), [784, 256]);
+/// ```
+#[derive(Debug)]
+pub struct Mlp<T: Element = f32> {
+    layers: Vec<Linear<T>>,
+    sizes: Vec<usize>,
+    activation: Activation,
+}
+
+impl<T: Element> Mlp<T> {
+    /// An MLP with layer sizes `sizes` (input size first, output size last, e.g.
+    /// `&[784, 256, 256, 10]` for two hidden layers of 256), initialised like
+    /// [`Linear::new`] from a generator seeded with `seed`: the same seed gives the same
+    /// weights, in `f32` and `f64` alike.
+    ///
+    /// # Panics
+    /// When `sizes` has fewer than two entries.
+    #[track_caller]
+    pub fn new(sizes: &[usize], activation: Activation, seed: u64) -> Self {
+        assert!(
+            sizes.len() >= 2,
+            "Mlp::new: expected at least two sizes (inputs and outputs), got {sizes:?}"
+        );
+        let mut rng = StdRng::seed_from_u64(seed);
+        let layers = sizes
+            .windows(2)
+            .map(|pair| Linear::new(pair[0], pair[1], &mut rng))
+            .collect();
+        Mlp {
+            layers,
+            sizes: sizes.to_vec(),
+            activation,
+        }
+    }
+
+    /// An MLP rebuilt from a file written by [`save`](super::save): the layer sizes are read
+    /// from the shapes of `fc1.weight`, `fc2.weight`, ... and the parameters are loaded. The
+    /// activation is not stored in the file, so it is given.
+    ///
+    /// ```
+    /// use ferrograd::nn::{save, Activation, Mlp};
+    ///
+    /// let path = std::env::temp_dir().join(format!("ferrograd-mlp-{}.safetensors", std::process::id()));
+    /// save(&Mlp::<f64>::new(&[3, 5, 2], Activation::Sigmoid, 0), &path)?;
+    /// let model = Mlp::<f64>::from_safetensors(&path, Activation::Sigmoid)?;
+    /// assert_eq!(model.sizes(), [3, 5, 2]);
+    /// assert!(Mlp::<f32>::from_safetensors(&path, Activation::Sigmoid).is_err()); // F64 file
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// The errors of [`load`](super::load), and [`CheckpointError::NotAnMlp`] when a
+    /// `fcN.weight` is not a 2-d tensor with positive sizes.
+    pub fn from_safetensors(
+        path: impl AsRef<Path>,
+        activation: Activation,
+    ) -> Result<Self, CheckpointError> {
+        let path = path.as_ref();
+        let bytes = checkpoint::read(path)?;
+        let file = checkpoint::parse(path, &bytes)?;
+        let mlp = Mlp::new(&layer_sizes::<T>(path, &file)?, activation, 0);
+        checkpoint::copy_into(path, &file, &mlp)?;
+        Ok(mlp)
+    }
+
+    /// The layer sizes, input size first.
+    pub fn sizes(&self) -> &[usize] {
+        &self.sizes
+    }
+
+    /// The activation between layers.
+    pub fn activation(&self) -> Activation {
+        self.activation
+    }
+
+    /// The layers, first to last.
+    pub fn layers(&self) -> &[Linear<T>] {
+        &self.layers
+    }
+}
+
+impl<T: Element> Module<T> for Mlp<T> {
+    /// The output scores for a batch `x` of shape `(batch, sizes[0])`, of shape
+    /// `(batch, sizes.last())`.
+    ///
+    /// # Panics
+    /// When `x` is not 2-d with `sizes[0]` columns.
+    #[track_caller]
+    fn forward(&self, x: &Tensor<T>) -> Tensor<T> {
+        let (last, hidden) = self.layers.split_last().expect("at least one layer");
+        let h = hidden.iter().fold(x.clone(), |h, layer| {
+            self.activation.apply(&layer.forward(&h))
+        });
+        last.forward(&h)
+    }
+
+    /// `fc1.weight`, `fc1.bias`, `fc2.weight`, ...
+    fn named_parameters(&self) -> Vec<(String, Tensor<T>)> {
+        self.layers
+            .iter()
+            .enumerate()
+            .flat_map(|(i, layer)| {
+                layer
+                    .named_parameters()
+                    .into_iter()
+                    .map(move |(name, param)| (format!("fc{}.{name}", i + 1), param))
+            })
+            .collect()
+    }
+}
+
+/// The layer sizes `[in, out of fc1, out of fc2, ...]` read from the shapes of `fc1.weight`,
+/// `fc2.weight`, ... (up to the first that is missing). Checking each weight's dtype here keeps
+/// the model built from these sizes no larger than the file.
+fn layer_sizes<T: Element>(
+    path: &Path,
+    file: &SafeTensors<'_>,
+) -> Result<Vec<usize>, CheckpointError> {
+    let mut sizes = Vec::new();
+    for n in 1.. {
+        let name = format!("fc{n}.weight");
+        if n > 1 && file.tensor(&name).is_err() {
+            break;
+        }
+        let weight = checkpoint::tensor_of::<T>(path, file, &name)?;
+        let not_an_mlp = |problem: &str| CheckpointError::NotAnMlp {
+            path: path.to_path_buf(),
+            reason: format!("`{name}` has shape {:?}; {problem}", weight.shape()),
+        };
+        let &[rows, cols] = weight.shape() else {
+            return Err(not_an_mlp("a layer's weight must be 2-d (in, out)"));
+        };
+        if rows == 0 || cols == 0 {
+            return Err(not_an_mlp("layer sizes must be positive"));
+        }
+        if sizes.is_empty() {
+            sizes.push(rows);
+        }
+        sizes.push(cols);
+    }
+    Ok(sizes)
+}
