@@ -1,3 +1,10 @@
 //! The pieces of the `ferrograd` command-line trainer.
+
+pub mod atomic;
+pub mod cli;
+pub mod commands;
+pub mod data_source;
 pub mod download;
+pub mod error;
 pub mod plot;
+pub mod train;

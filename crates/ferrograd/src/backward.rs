@@ -67,14 +67,18 @@ impl<T: Element> Tensor<T> {
         let mut grads: Vec<Option<ArrayD<T>>> = vec![None; order.len()];
         grads[order.len() - 1] = Some(grad);
         for (i, tensor) in order.iter().enumerate().rev() {
-            let Some(grad) = grads[i].take() else { continue };
+            let Some(grad) = grads[i].take() else {
+                continue;
+            };
             let Some(op) = tensor.op() else {
                 tensor.accumulate_grad(grad);
                 continue;
             };
             let input_grads = derivative(op, &tensor.data(), grad);
             for (input, input_grad) in op.inputs.iter().zip(input_grads) {
-                let Some(input_grad) = input_grad else { continue };
+                let Some(input_grad) = input_grad else {
+                    continue;
+                };
                 let shape = input.shape();
                 let input_grad = if input_grad.shape() == shape.as_slice() {
                     input_grad
@@ -169,13 +173,9 @@ fn derivative<T: Element>(op: &Op<T>, out: &ArrayD<T>, grad: ArrayD<T>) -> Vec<O
             let grad = grad / T::from_f64(count as f64);
             vec![Some(expand(grad, axis, keepdims, x.shape()))]
         }
-        OpKind::Max { axis, keepdims } => vec![Some(max_derivative(
-            &input(0),
-            out,
-            grad,
-            axis,
-            keepdims,
-        ))],
+        OpKind::Max { axis, keepdims } => {
+            vec![Some(max_derivative(&input(0), out, grad, axis, keepdims))]
+        }
         OpKind::Reshape => {
             let shape = IxDyn(input(0).shape());
             vec![Some(
@@ -252,6 +252,13 @@ fn max_derivative<T: Element>(
         Some(axis) => mask.sum_axis(Axis(axis)),
         None => ndarray::arr0(mask.sum()).into_dyn(),
     };
-    let share = expand(grad / &ties.into_shape_with_order(out.raw_dim()).expect("same size"), axis, keepdims, x.shape());
+    let share = expand(
+        grad / &ties
+            .into_shape_with_order(out.raw_dim())
+            .expect("same size"),
+        axis,
+        keepdims,
+        x.shape(),
+    );
     mask * share
 }

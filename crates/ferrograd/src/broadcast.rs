@@ -15,11 +15,8 @@ use crate::Element;
 /// ```
 pub fn broadcast_shape(lhs: &[usize], rhs: &[usize]) -> Option<Vec<usize>> {
     let ndim = lhs.len().max(rhs.len());
-    let size = |shape: &[usize], i: usize| {
-        (i + shape.len())
-            .checked_sub(ndim)
-            .map_or(1, |j| shape[j])
-    };
+    let size =
+        |shape: &[usize], i: usize| (i + shape.len()).checked_sub(ndim).map_or(1, |j| shape[j]);
     (0..ndim)
         .map(|i| match (size(lhs, i), size(rhs, i)) {
             (a, b) if a == b || b == 1 => Some(a),

@@ -31,7 +31,10 @@ impl<T: Element> Tensor<T> {
                 None if tensor.needs_grad() => ("leaf (requires_grad)".to_string(), "ellipse"),
                 None => ("constant".to_string(), "ellipse"),
             };
-            let _ = writeln!(out, "  n{id} [label=\"{label}\\n{shape:?}\", shape={style}];");
+            let _ = writeln!(
+                out,
+                "  n{id} [label=\"{label}\\n{shape:?}\", shape={style}];"
+            );
             for input in tensor.parents() {
                 let next = ids.len();
                 let input_id = *ids.entry(input.node_ptr()).or_insert_with(|| {

@@ -86,3 +86,14 @@ pub enum TensorError {
 pub(crate) fn fail(error: TensorError) -> ! {
     panic!("{error}")
 }
+
+/// The value, or a panic with the error's message pointing at the caller's line. The panicking
+/// forms use this rather than `unwrap_or_else(|e| fail(e))`, whose closure cannot carry
+/// `#[track_caller]` and would point the panic into this crate.
+#[track_caller]
+pub(crate) fn unwrap_or_fail<V>(result: Result<V, TensorError>) -> V {
+    match result {
+        Ok(value) => value,
+        Err(error) => fail(error),
+    }
+}

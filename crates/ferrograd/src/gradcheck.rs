@@ -65,7 +65,11 @@ where
             let analytic = leaf
                 .grad()
                 .unwrap_or_else(|| ArrayD::zeros(inputs[k].raw_dim()));
-            assert_eq!(analytic.shape(), inputs[k].shape(), "gradient shape of input {k}");
+            assert_eq!(
+                analytic.shape(),
+                inputs[k].shape(),
+                "gradient shape of input {k}"
+            );
             let mut values: Vec<ArrayD<f64>> = inputs
                 .iter()
                 .map(|x| x.as_standard_layout().into_owned())

@@ -5,10 +5,10 @@ use std::rc::Rc;
 
 use ndarray::{Array, ArrayD, Dimension, IxDyn};
 
-use crate::error::{TensorError, fail};
+use crate::Element;
+use crate::error::{TensorError, unwrap_or_fail};
 use crate::grad_mode::is_grad_enabled;
 use crate::op::{Op, OpKind};
-use crate::Element;
 
 /// An n-dimensional array of `f32` (default) or `f64` that records the operations that made it,
 /// so that [`backward`](Tensor::backward) can differentiate through them.
@@ -164,12 +164,14 @@ impl<T: Element> Tensor<T> {
         }
     }
 
-    /// Adds `grad` (of this tensor's shape) into the accumulated gradient.
+    /// Adds `grad` (of this tensor's shape) into the accumulated gradient, which is kept
+    /// row-major whatever layout the last operation's derivative produced (a transpose's is not).
     pub(crate) fn accumulate_grad(&self, grad: ArrayD<T>) {
         let mut slot = self.node.grad.borrow_mut();
         match slot.as_mut() {
             Some(sum) => *sum += &grad,
-            None => *slot = Some(grad),
+            None if grad.is_standard_layout() => *slot = Some(grad),
+            None => *slot = Some(grad.as_standard_layout().into_owned()),
         }
     }
 
@@ -199,7 +201,7 @@ impl<T: Element> Tensor<T> {
     /// When the tensor holds more or fewer than one element; see [`try_item`](Self::try_item).
     #[track_caller]
     pub fn item(&self) -> T {
-        self.try_item().unwrap_or_else(|e| fail(e))
+        unwrap_or_fail(self.try_item())
     }
 
     /// The value of a one-element tensor, or [`TensorError::NotOneElement`].

@@ -3,7 +3,7 @@
 use ndarray::ArrayD;
 
 use crate::broadcast::broadcast_shape;
-use crate::error::{TensorError, fail};
+use crate::error::{TensorError, unwrap_or_fail};
 use crate::op::OpKind;
 use crate::{Element, Tensor};
 
@@ -15,7 +15,7 @@ macro_rules! binary_op {
         /// When the shapes cannot be broadcast together; the message names both.
         #[track_caller]
         pub fn $name(&self, other: &Tensor<T>) -> Tensor<T> {
-            self.$try_name(other).unwrap_or_else(|e| fail(e))
+            unwrap_or_fail(self.$try_name(other))
         }
 
         #[doc = concat!("[`", stringify!($name), "`](Self::", stringify!($name),

@@ -2,7 +2,7 @@
 
 use ndarray::{ArrayView2, Ix2};
 
-use crate::error::{TensorError, fail};
+use crate::error::{TensorError, unwrap_or_fail};
 use crate::op::OpKind;
 use crate::{Element, Tensor};
 
@@ -20,7 +20,7 @@ impl<T: Element> Tensor<T> {
     /// When either operand is not 2-d or the inner sizes differ; the message names both shapes.
     #[track_caller]
     pub fn matmul(&self, other: &Tensor<T>) -> Tensor<T> {
-        self.try_matmul(other).unwrap_or_else(|e| fail(e))
+        unwrap_or_fail(self.try_matmul(other))
     }
 
     /// [`matmul`](Self::matmul), returning [`TensorError::Matmul`] instead of panicking.

@@ -2,7 +2,7 @@
 
 use ndarray::{ArrayD, Axis};
 
-use crate::error::{TensorError, fail};
+use crate::error::{TensorError, unwrap_or_fail};
 use crate::op::OpKind;
 use crate::{Element, Tensor};
 
@@ -44,7 +44,11 @@ fn reduce<T: Element>(
         }
         None => {
             let value = fold(data.view());
-            let shape = if keepdims { vec![1; data.ndim()] } else { vec![] };
+            let shape = if keepdims {
+                vec![1; data.ndim()]
+            } else {
+                vec![]
+            };
             ArrayD::from_elem(shape, value)
         }
     }
@@ -61,7 +65,7 @@ macro_rules! reduction {
         /// When `axis` is out of range; see the `try_` form.
         #[track_caller]
         pub fn $name(&self, axis: Option<isize>, keepdims: bool) -> Tensor<T> {
-            self.$try_name(axis, keepdims).unwrap_or_else(|e| fail(e))
+            unwrap_or_fail(self.$try_name(axis, keepdims))
         }
 
         #[doc = concat!("[`", stringify!($name), "`](Self::", stringify!($name),

@@ -2,7 +2,7 @@
 
 use ndarray::IxDyn;
 
-use crate::error::{TensorError, fail};
+use crate::error::{TensorError, unwrap_or_fail};
 use crate::op::OpKind;
 use crate::{Element, Tensor};
 
@@ -19,7 +19,7 @@ impl<T: Element> Tensor<T> {
     /// When the element counts differ; see [`try_reshape`](Self::try_reshape).
     #[track_caller]
     pub fn reshape(&self, shape: &[usize]) -> Tensor<T> {
-        self.try_reshape(shape).unwrap_or_else(|e| fail(e))
+        unwrap_or_fail(self.try_reshape(shape))
     }
 
     /// [`reshape`](Self::reshape), returning [`TensorError::ElementCount`] instead of panicking.
@@ -47,7 +47,7 @@ impl<T: Element> Tensor<T> {
     /// When the tensor is not 2-d; see [`try_transpose`](Self::try_transpose).
     #[track_caller]
     pub fn transpose(&self) -> Tensor<T> {
-        self.try_transpose().unwrap_or_else(|e| fail(e))
+        unwrap_or_fail(self.try_transpose())
     }
 
     /// [`transpose`](Self::transpose), returning [`TensorError::Rank`] instead of panicking.

@@ -1,0 +1,140 @@
+//! The command line: subcommands and their flags.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use ferrograd::nn::Activation;
+
+/// Train and inspect a multilayer perceptron on MNIST (or any IDX data set), with ferrograd.
+#[derive(Debug, Parser)]
+#[command(name = "ferrograd", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Train an MLP (defaults: the original recipe, 784-256-256-10 tanh, SGD lr 0.1, batch 32,
+    /// 5 epochs) and write metrics.csv, loss.png and model.safetensors.
+    Train(TrainArgs),
+    /// Print the test accuracy of saved weights.
+    Eval(EvalArgs),
+    /// Draw one digit (or the first 64 with --grid) into a PNG.
+    Show(ShowArgs),
+}
+
+/// Where the IDX files are.
+#[derive(Debug, Args)]
+pub struct DataArgs {
+    /// Folder with the four IDX files (gzip or raw). Default: $MNIST_DIR, else the user's cache
+    /// folder, downloading MNIST there if it is missing.
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+}
+
+/// `ferrograd train`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Passes over the training set.
+    #[arg(long, default_value_t = 5, value_parser = positive_usize)]
+    pub epochs: usize,
+    /// Images per gradient step.
+    #[arg(long, default_value_t = 32, value_parser = positive_usize)]
+    pub batch_size: usize,
+    /// Learning rate.
+    #[arg(long, default_value_t = 0.1, value_parser = positive_f64)]
+    pub lr: f64,
+    /// Units in each hidden layer.
+    #[arg(long, default_value_t = 256, value_parser = positive_usize)]
+    pub hidden: usize,
+    /// Number of hidden layers.
+    #[arg(long, default_value_t = 2)]
+    pub layers: usize,
+    /// Activation after each hidden layer.
+    #[arg(long, default_value = "tanh", value_parser = parse_activation)]
+    pub activation: Activation,
+    /// Optimizer.
+    #[arg(long, value_enum, default_value_t = OptimizerKind::Sgd)]
+    pub optimizer: OptimizerKind,
+    /// Seed for the initial weights and the batch order.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Folder for metrics.csv, loss.png and model.safetensors. Default: runs/<timestamp>.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+/// The optimizers `train` offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OptimizerKind {
+    /// Plain stochastic gradient descent.
+    Sgd,
+    /// Adam with PyTorch's defaults (betas 0.9, 0.999).
+    Adam,
+}
+
+/// `ferrograd eval`.
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Weights written by `train` (model.safetensors).
+    #[arg(long, value_name = "FILE")]
+    pub model: PathBuf,
+    /// Activation the model was trained with.
+    #[arg(long, default_value = "tanh", value_parser = parse_activation)]
+    pub activation: Activation,
+}
+
+/// The two halves of a data set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SplitArg {
+    /// The training images.
+    Train,
+    /// The test images.
+    Test,
+}
+
+/// `ferrograd show`.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Which image to draw.
+    #[arg(long, default_value_t = 0)]
+    pub index: usize,
+    /// Which split to draw from.
+    #[arg(long, value_enum, default_value_t = SplitArg::Train)]
+    pub split: SplitArg,
+    /// Draw the first 64 images of the split in an 8×8 grid instead of one.
+    #[arg(long)]
+    pub grid: bool,
+    /// The PNG to write.
+    #[arg(long, value_name = "FILE.png")]
+    pub out: PathBuf,
+}
+
+fn positive_usize(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+fn positive_f64(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
+        Ok(x) => Err(format!("must be a finite number above 0, got {x}")),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+fn parse_activation(s: &str) -> Result<Activation, String> {
+    s.parse::<Activation>().map_err(|e| e.to_string())
+}
