@@ -57,4 +57,4 @@ pub use element::Element;
 pub use error::TensorError;
 pub use grad_mode::{is_grad_enabled, no_grad};
 pub use gradcheck::{GradcheckReport, gradcheck};
-pub use tensor::Tensor;
+pub use tensor::{Tensor, live_tensors};

@@ -35,6 +35,27 @@ pub(crate) struct Node<T: Element> {
     op: Option<Op<T>>,
 }
 
+thread_local! {
+    static LIVE_NODES: Cell<usize> = const { Cell::new(0) };
+}
+
+/// How many tensor nodes (distinct tensors, not handles) are alive on this thread. A training
+/// loop whose graphs are freed returns to the same count after every step; tests use it to prove
+/// that nothing leaks.
+///
+/// ```
+/// use ferrograd::{Tensor, live_tensors};
+/// let before = live_tensors();
+/// let x = Tensor::<f32>::ones(&[3]).requires_grad();
+/// let loss = (&x * 2.0).sum(None, false);
+/// loss.backward();
+/// drop((x, loss));
+/// assert_eq!(live_tensors(), before);
+/// ```
+pub fn live_tensors() -> usize {
+    LIVE_NODES.with(Cell::get)
+}
+
 impl<T: Element> Clone for Tensor<T> {
     fn clone(&self) -> Self {
         Tensor {
@@ -45,6 +66,7 @@ impl<T: Element> Clone for Tensor<T> {
 
 impl<T: Element> Tensor<T> {
     fn from_node(data: ArrayD<T>, requires_grad: bool, op: Option<Op<T>>) -> Self {
+        LIVE_NODES.with(|n| n.set(n.get() + 1));
         Tensor {
             node: Rc::new(Node {
                 data: RefCell::new(data),
@@ -252,6 +274,7 @@ impl<T: Element> Tensor<T> {
 /// operations cannot overflow the call stack.
 impl<T: Element> Drop for Node<T> {
     fn drop(&mut self) {
+        let _ = LIVE_NODES.try_with(|n| n.set(n.get() - 1));
         let Some(op) = self.op.take() else { return };
         let mut pending = op.inputs;
         while let Some(tensor) = pending.pop() {
