@@ -33,7 +33,7 @@ impl<T: Element> Tensor<T> {
 
     /// The hyperbolic tangent, element-wise.
     pub fn tanh(&self) -> Tensor<T> {
-        self.map(OpKind::Tanh, T::tanh)
+        self.map(OpKind::Tanh, T::tanh_fast)
     }
 
     /// `max(x, 0)`, element-wise; its derivative at 0 is taken as 0.
