@@ -24,6 +24,8 @@ pub enum Command {
     Eval(EvalArgs),
     /// Draw one digit (or the first 64 with --grid) into a PNG.
     Show(ShowArgs),
+    /// Measure the machine's GEMM rate and the training step's speed.
+    Bench(BenchArgs),
 }
 
 /// Where the IDX files are.
@@ -47,7 +49,7 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 32, value_parser = positive_usize)]
     pub batch_size: usize,
     /// Learning rate.
-    #[arg(long, default_value_t = 0.1, value_parser = positive_f64)]
+    #[arg(long, default_value_t = 0.1, value_parser = positive_f64, allow_negative_numbers = true)]
     pub lr: f64,
     /// Units in each hidden layer.
     #[arg(long, default_value_t = 256, value_parser = positive_usize)]
@@ -65,9 +67,25 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Folder for metrics.csv, loss.png and model.safetensors. Default: runs/<timestamp>.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", conflicts_with = "resume")]
     pub out: Option<PathBuf>,
+    /// Continue a run that was stopped, from the last epoch it completed in DIR, with the
+    /// settings stored there.
+    #[arg(long, value_name = "DIR", conflicts_with_all = RUN_SETTINGS)]
+    pub resume: Option<PathBuf>,
 }
+
+/// The flags of `train` that `--resume` takes from the run's folder instead.
+const RUN_SETTINGS: [&str; 8] = [
+    "epochs",
+    "batch_size",
+    "lr",
+    "hidden",
+    "layers",
+    "activation",
+    "optimizer",
+    "seed",
+];
 
 /// The optimizers `train` offers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -117,6 +135,34 @@ pub struct ShowArgs {
     /// The PNG to write.
     #[arg(long, value_name = "FILE.png")]
     pub out: PathBuf,
+}
+
+/// `ferrograd bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Print the results as JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// A short run: smaller GEMM squares, fewer repetitions and no hidden size 4096.
+    #[arg(long)]
+    pub quick: bool,
+    /// Measure with this many GEMM threads only (default: 1, then 2 when the build has
+    /// threaded GEMM). Each count runs in its own process, since the GEMM reads
+    /// MATMUL_NUM_THREADS once.
+    #[arg(long, value_name = "N", value_parser = positive_usize)]
+    pub threads: Option<usize>,
+    /// Training steps per timed repetition (default: as many as fill a fixed time).
+    #[arg(long, value_name = "N", value_parser = positive_usize)]
+    pub steps: Option<usize>,
+    /// Timed repetitions of each measurement; the median is reported.
+    #[arg(long, value_name = "N", value_parser = positive_usize)]
+    pub reps: Option<usize>,
+    /// Time only the recipe's training step: no GEMM peak and no sweep (for profilers).
+    #[arg(long)]
+    pub recipe_only: bool,
+    /// Keep glibc's adaptive malloc thresholds instead of pinning them (for comparison).
+    #[arg(long)]
+    pub malloc_default: bool,
 }
 
 fn positive_usize(s: &str) -> Result<usize, String> {

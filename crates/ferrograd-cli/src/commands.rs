@@ -7,20 +7,39 @@ use crate::cli::{EvalArgs, ShowArgs, SplitArg};
 use crate::error::CliError;
 use crate::{data_source, plot};
 
+/// `println!` that ignores a closed stdout (as in `ferrograd train | head -1`) instead of
+/// panicking: the command goes on and its files are still written.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+pub(crate) use say;
+
 /// Prints the test accuracy and loss of the weights in `--model`.
 pub fn eval(args: &EvalArgs) -> Result<(), CliError> {
     let model = Mlp::<f32>::from_safetensors(&args.model, args.activation)?;
     let mnist = data_source::load(&args.data)?;
-    let features = model.sizes()[0];
+    let (features, classes) = (model.sizes()[0], model.sizes()[model.sizes().len() - 1]);
     if features != mnist.test.features() {
         return Err(CliError::Usage(format!(
-            "{} takes {features} inputs but the test images have {} pixels",
+            "{} takes {features} inputs but the test images have {} pixels ({}×{})",
             args.model.display(),
-            mnist.test.features()
+            mnist.test.features(),
+            mnist.test.rows(),
+            mnist.test.cols()
+        )));
+    }
+    if classes != mnist.test.num_classes() {
+        return Err(CliError::Usage(format!(
+            "{} gives {classes} class scores but the labels have {} classes",
+            args.model.display(),
+            mnist.test.num_classes()
         )));
     }
     let result = evaluate(&model, &mnist.test, 1000);
-    println!(
+    say!(
         "Test Acc: {:.2}% | Test Loss: {:.4} ({} images)",
         result.accuracy * 100.0,
         result.loss,
@@ -53,6 +72,6 @@ pub fn show(args: &ShowArgs) -> Result<(), CliError> {
         let label = split.label(args.index);
         plot::digit(&args.out, split.image(args.index), rows, cols, label)?;
     }
-    println!("Wrote {}", args.out.display());
+    say!("Wrote {}", args.out.display());
     Ok(())
 }

@@ -32,25 +32,45 @@ pub enum CliError {
         /// Why.
         source: std::io::Error,
     },
+    /// `train --resume` cannot continue from the folder or file `path`.
+    #[error("cannot resume from {}: {reason}", path.display())]
+    Resume {
+        /// The run's folder, or the file in it that is wrong.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
     /// Arguments that parse but do not fit the data or each other.
     #[error("{0}")]
     Usage(String),
     /// Training diverged.
     #[error(
-        "the loss became {loss} at epoch {epoch}, batch {batch}; training stopped \
-         (try a smaller --lr). The weights of the last completed epoch are in {}",
-        out.display()
+        "{what} at epoch {epoch}, batch {batch}; training stopped (try a smaller --lr). {}",
+        kept_weights(out, *last_epoch)
     )]
     Diverged {
+        /// What happened, e.g. "the loss became NaN".
+        what: String,
         /// The epoch, from 1.
         epoch: usize,
         /// The batch within the epoch, from 1.
         batch: usize,
-        /// The loss value (NaN or infinite).
-        loss: f64,
         /// The run's output folder.
         out: PathBuf,
+        /// The last epoch whose weights are saved in `out`, if any epoch was completed.
+        last_epoch: Option<usize>,
     },
+}
+
+/// What a diverged run leaves behind.
+fn kept_weights(out: &std::path::Path, last_epoch: Option<usize>) -> String {
+    match last_epoch {
+        Some(epoch) => format!(
+            "The weights of epoch {epoch}, the last completed one, are in {}",
+            out.join("model.safetensors").display()
+        ),
+        None => "No epoch was completed, so no weights were written".to_string(),
+    }
 }
 
 impl CliError {
@@ -61,4 +81,35 @@ impl CliError {
             _ => 2,
         }
     }
+}
+
+/// Handles a command line that clap rejected: `--help` and `--version` print as usual and exit
+/// with status 0; a bare `ferrograd` prints the help and exits with status 2; any other error is
+/// printed as one line, `ferrograd: error: ...`, and exits with status 2.
+pub fn exit_on_clap_error(error: clap::Error) -> ! {
+    use clap::error::ErrorKind;
+    match error.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => error.exit(),
+        _ => {
+            eprintln!("ferrograd: error: {}", clap_error_line(&error));
+            std::process::exit(2);
+        }
+    }
+}
+
+/// The first paragraph of clap's message on one line, without its `error: ` prefix, plus a
+/// pointer to `--help`.
+pub fn clap_error_line(error: &clap::Error) -> String {
+    let rendered = error.render().to_string();
+    let paragraph: Vec<&str> = rendered
+        .lines()
+        .map(str::trim)
+        .skip_while(|l| l.is_empty())
+        .take_while(|l| !l.is_empty())
+        .collect();
+    let line = paragraph.join(" ");
+    let line = line.strip_prefix("error: ").unwrap_or(&line);
+    format!("{line} (see --help)")
 }

@@ -1,6 +1,7 @@
 //! The pieces of the `ferrograd` command-line trainer.
 
 pub mod atomic;
+pub mod bench;
 pub mod cli;
 pub mod commands;
 pub mod data_source;

@@ -2,14 +2,15 @@
 
 use clap::Parser;
 use ferrograd_cli::cli::{Cli, Command};
-use ferrograd_cli::{commands, train};
+use ferrograd_cli::{bench, commands, error, train};
 
 fn main() {
-    let cli = Cli::parse();
+    let cli = Cli::try_parse().unwrap_or_else(|e| error::exit_on_clap_error(e));
     let result = match &cli.command {
         Command::Train(args) => train::run(args),
         Command::Eval(args) => commands::eval(args),
         Command::Show(args) => commands::show(args),
+        Command::Bench(args) => bench::run(args),
     };
     if let Err(error) = result {
         eprintln!("ferrograd: error: {error}");

@@ -163,8 +163,17 @@ fn layer_sizes<T: Element>(
         if rows == 0 || cols == 0 {
             return Err(not_an_mlp("layer sizes must be positive"));
         }
-        if sizes.is_empty() {
-            sizes.push(rows);
+        match sizes.last() {
+            None => sizes.push(rows),
+            Some(&inputs) if inputs != rows => {
+                return Err(CheckpointError::WrongShape {
+                    path: path.to_path_buf(),
+                    name,
+                    expected: vec![inputs, cols],
+                    found: vec![rows, cols],
+                });
+            }
+            Some(_) => {}
         }
         sizes.push(cols);
     }

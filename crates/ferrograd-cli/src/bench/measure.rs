@@ -1,0 +1,256 @@
+//! The measurements: GEMM rate, the training step, and the step's matrix products alone.
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use ferrograd::Tensor;
+use ferrograd::nn::{Activation, Mlp, Module, cross_entropy};
+use ferrograd::optim::{Optimizer, Sgd};
+use ndarray::Array2;
+
+use super::report::{GemmResult, StepResult};
+
+/// Pixels per MNIST image.
+pub const INPUTS: usize = 784;
+/// Digit classes.
+pub const CLASSES: usize = 10;
+/// Images in MNIST's training set: one epoch.
+pub const EPOCH_IMAGES: usize = 60_000;
+/// The recipe's batch size and hidden width.
+pub const RECIPE: (usize, usize) = (32, 256);
+/// The recipe's learning rate.
+const LR: f32 = 0.1;
+
+/// The layer sizes of the recipe's MLP with `hidden` units in each of its two hidden layers.
+pub fn mlp_sizes(hidden: usize) -> [usize; 4] {
+    [INPUTS, hidden, hidden, CLASSES]
+}
+
+/// Floating-point operations of the matrix products in one training step of an MLP with layer
+/// sizes `sizes` on `batch` rows: each layer's forward product and weight gradient, and the
+/// input gradient of every layer but the first (the images need none); 2·m·k·n each.
+pub fn step_flops(batch: usize, sizes: &[usize]) -> f64 {
+    sizes
+        .windows(2)
+        .enumerate()
+        .map(|(i, pair)| {
+            let product = 2.0 * (batch * pair[0] * pair[1]) as f64;
+            if i == 0 { 2.0 * product } else { 3.0 * product }
+        })
+        .sum()
+}
+
+/// Training steps in one epoch at batch size `batch`, the last partial batch dropped.
+pub fn epoch_steps(batch: usize) -> usize {
+    EPOCH_IMAGES / batch
+}
+
+/// How long to warm up and how long to measure.
+#[derive(Debug, Clone, Copy)]
+pub struct Budget {
+    /// Untimed calls first (at least 1; the fastest of them sizes the repetitions).
+    pub warmup: usize,
+    /// Timed repetitions; their median is reported.
+    pub reps: usize,
+    /// The time one repetition should take when `iters` is not fixed.
+    pub seconds_per_rep: f64,
+    /// Calls per repetition, instead of filling `seconds_per_rep`.
+    pub iters: Option<usize>,
+}
+
+/// Seconds per call of each repetition, and the calls per repetition.
+struct Timing {
+    iters: usize,
+    per_call: Vec<f64>,
+}
+
+impl Timing {
+    fn median(&self) -> f64 {
+        median(&self.per_call)
+    }
+
+    fn min(&self) -> f64 {
+        self.per_call.iter().copied().fold(f64::INFINITY, f64::min)
+    }
+}
+
+/// The median of `values` (the mean of the middle two for an even count).
+pub fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let mid = sorted.len() / 2;
+    if sorted.len() % 2 == 1 {
+        sorted[mid]
+    } else {
+        (sorted[mid - 1] + sorted[mid]) / 2.0
+    }
+}
+
+/// Warms up with `budget.warmup` calls of `f`, then times `budget.reps` repetitions of as many
+/// calls as fill `budget.seconds_per_rep` (judged from the fastest warm-up call).
+fn time_reps(budget: Budget, mut f: impl FnMut()) -> Timing {
+    let mut fastest = f64::INFINITY;
+    for _ in 0..budget.warmup.max(1) {
+        let started = Instant::now();
+        f();
+        fastest = fastest.min(started.elapsed().as_secs_f64());
+    }
+    let iters = budget.iters.unwrap_or_else(|| {
+        let fill = (budget.seconds_per_rep / fastest.max(1e-9)).ceil();
+        fill.clamp(1.0, 1e6) as usize
+    });
+    let per_call = (0..budget.reps.max(1))
+        .map(|_| {
+            let started = Instant::now();
+            for _ in 0..iters {
+                f();
+            }
+            started.elapsed().as_secs_f64() / iters as f64
+        })
+        .collect();
+    Timing { iters, per_call }
+}
+
+/// A small deterministic generator (SplitMix64), so the benchmark needs no `rand`.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `[0, 1)`.
+    fn unit(&mut self) -> f32 {
+        (self.next() >> 40) as f32 / (1u64 << 24) as f32
+    }
+
+    /// Uniform in `[-1, 1)`.
+    fn signed(&mut self) -> f32 {
+        2.0 * self.unit() - 1.0
+    }
+
+    /// Uniform in `0..n`.
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// A `(rows, cols)` matrix of uniform values in `[-1, 1)`.
+fn random_matrix(rng: &mut SplitMix, rows: usize, cols: usize) -> Array2<f32> {
+    Array2::from_shape_fn((rows, cols), |_| rng.signed())
+}
+
+/// The rate of `a.dot(&b)` for random `n×n` `f32` matrices: ndarray's `.dot()` on 2-d arrays,
+/// which is the call the engine's `matmul` makes (matrixmultiply's sgemm).
+pub fn gemm(n: usize, budget: Budget) -> GemmResult {
+    let mut rng = SplitMix(n as u64);
+    let a = random_matrix(&mut rng, n, n);
+    let b = random_matrix(&mut rng, n, n);
+    let timing = time_reps(budget, || {
+        black_box(black_box(&a).dot(black_box(&b)));
+    });
+    let seconds = timing.median();
+    GemmResult {
+        n,
+        calls_per_rep: timing.iters,
+        reps: timing.per_call.len(),
+        ms: seconds * 1e3,
+        gflops: 2.0 * (n as f64).powi(3) / seconds / 1e9,
+    }
+}
+
+/// Times the recipe's training step (forward, cross-entropy, `zero_grad`, backward, SGD step)
+/// of the MLP `784-hidden-hidden-10` with tanh on a fixed random batch of `batch` images in
+/// `[0, 1]` with random labels, and the same step's eight matrix products alone.
+pub fn train_step(
+    batch: usize,
+    hidden: usize,
+    budget: Budget,
+    peak_gflops: Option<f64>,
+) -> StepResult {
+    let sizes = mlp_sizes(hidden);
+    let model = Mlp::<f32>::new(&sizes, Activation::Tanh, 0);
+    let mut sgd = Sgd::new(model.parameters(), LR);
+    let mut rng = SplitMix((batch * 1_000_003 + hidden) as u64);
+    let x = Tensor::from_array(Array2::from_shape_fn((batch, INPUTS), |_| rng.unit()));
+    let labels: Vec<usize> = (0..batch).map(|_| rng.below(CLASSES)).collect();
+    let mut loss = f32::NAN;
+    let timing = time_reps(budget, || {
+        let logits = model.forward(&x);
+        let batch_loss = cross_entropy(&logits, &labels);
+        sgd.zero_grad();
+        batch_loss.backward();
+        sgd.step();
+        loss = black_box(batch_loss.item());
+    });
+    drop((model, sgd));
+
+    let gemm_timing = time_reps(budget, step_products(&mut rng, batch, hidden));
+    let seconds = timing.median();
+    let flops = step_flops(batch, &sizes);
+    let gflops = flops / seconds / 1e9;
+    StepResult {
+        batch,
+        hidden,
+        mflop_per_step: flops / 1e6,
+        steps_per_rep: timing.iters,
+        reps: timing.per_call.len(),
+        us_per_step: seconds * 1e6,
+        us_per_step_min: timing.min() * 1e6,
+        samples_per_s: batch as f64 / seconds,
+        gflops,
+        fraction_of_peak: peak_gflops.map(|peak| gflops / peak),
+        epoch_s: seconds * epoch_steps(batch) as f64,
+        gemm_only_us_per_step: gemm_timing.median() * 1e6,
+        gemm_share: gemm_timing.median() / seconds,
+        final_loss: f64::from(loss),
+    }
+}
+
+/// The eight matrix products of one training step, with the layouts the engine uses (`x·W`
+/// forward; `aᵀ·g` for a weight's gradient and `g·Wᵀ` for an input's, on transposed views),
+/// on random data.
+fn step_products(rng: &mut SplitMix, batch: usize, hidden: usize) -> impl FnMut() {
+    let x = random_matrix(rng, batch, INPUTS);
+    let w1 = random_matrix(rng, INPUTS, hidden);
+    let w2 = random_matrix(rng, hidden, hidden);
+    let w3 = random_matrix(rng, hidden, CLASSES);
+    let a1 = random_matrix(rng, batch, hidden);
+    let a2 = random_matrix(rng, batch, hidden);
+    let g1 = random_matrix(rng, batch, hidden);
+    let g2 = random_matrix(rng, batch, hidden);
+    let g3 = random_matrix(rng, batch, CLASSES);
+    move || {
+        black_box(x.dot(&w1));
+        black_box(a1.dot(&w2));
+        black_box(a2.dot(&w3));
+        black_box(a2.t().dot(&g3));
+        black_box(g3.dot(&w3.t()));
+        black_box(a1.t().dot(&g2));
+        black_box(g2.dot(&w2.t()));
+        black_box(x.t().dot(&g1));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recipe_flops_match_the_issue() {
+        let flops = step_flops(32, &mlp_sizes(256));
+        assert_eq!(flops, 38_764_544.0);
+        let epoch = flops * epoch_steps(32) as f64;
+        assert!((epoch / 1e9 - 72.68).abs() < 0.01, "{epoch}");
+    }
+
+    #[test]
+    fn median_of_odd_and_even_counts() {
+        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
+    }
+}

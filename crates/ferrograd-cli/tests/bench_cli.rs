@@ -1,0 +1,160 @@
+//! `ferrograd bench --quick --json`: the report has every key, with positive numbers. Nothing
+//! here asserts a speed (the test may run on a busy machine, in a debug build).
+
+use std::process::Command;
+
+use serde_json::Value;
+
+fn bench(args: &[&str]) -> Value {
+    let output = Command::new(env!("CARGO_BIN_EXE_ferrograd"))
+        .arg("bench")
+        .args(args)
+        .output()
+        .expect("run ferrograd");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "bench failed: {stderr}");
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not one JSON object ({e}):\n{}\nstderr: {stderr}",
+            String::from_utf8_lossy(&output.stdout)
+        )
+    })
+}
+
+fn positive(value: &Value, key: &str) -> f64 {
+    let x = value[key]
+        .as_f64()
+        .unwrap_or_else(|| panic!("`{key}` is not a number in {value}"));
+    assert!(x > 0.0 && x.is_finite(), "`{key}` = {x} in {value}");
+    x
+}
+
+/// Checks one training-step entry; returns its (batch, hidden).
+fn check_step(step: &Value) -> (u64, u64) {
+    for key in [
+        "mflop_per_step",
+        "us_per_step",
+        "us_per_step_min",
+        "samples_per_s",
+        "gflops",
+        "fraction_of_peak",
+        "epoch_s",
+        "gemm_only_us_per_step",
+        "gemm_share",
+    ] {
+        positive(step, key);
+    }
+    assert!(step["steps_per_rep"].as_u64().unwrap() >= 1);
+    assert!(step["final_loss"].as_f64().unwrap().is_finite(), "{step}");
+    let samples = positive(step, "samples_per_s");
+    let us = positive(step, "us_per_step");
+    let batch = step["batch"].as_u64().unwrap();
+    let rate = batch as f64 / (us * 1e-6);
+    assert!((samples / rate - 1.0).abs() < 1e-6, "{step}");
+    (batch, step["hidden"].as_u64().unwrap())
+}
+
+#[test]
+fn quick_json_has_every_measurement() {
+    let report = bench(&["--quick", "--json"]);
+    assert!(matches!(
+        report["build"].as_str(),
+        Some("debug" | "release")
+    ));
+    assert_eq!(report["quick"], Value::Bool(true));
+    assert!(report["malloc"].is_string());
+    assert!(report["cpus"].as_u64().unwrap() >= 1);
+    assert!(report["cpu_features"].is_array());
+
+    let recipe = &report["recipe"];
+    assert_eq!(recipe["batch"], 32);
+    assert_eq!(recipe["steps_per_epoch"], 1875);
+    let sizes: Vec<u64> = recipe["sizes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_u64().unwrap())
+        .collect();
+    assert_eq!(sizes, [784, 256, 256, 10]);
+    assert!((positive(recipe, "mflop_per_step") - 38.76).abs() < 0.01);
+    assert!((positive(recipe, "gflop_per_epoch") - 72.68).abs() < 0.01);
+
+    let threading = report["gemm_threading"].as_bool().unwrap();
+    let runs = report["runs"].as_array().unwrap();
+    let threads: Vec<u64> = runs
+        .iter()
+        .map(|r| r["threads"].as_u64().unwrap())
+        .collect();
+    assert_eq!(threads, if threading { vec![1, 2] } else { vec![1] });
+    for run in runs {
+        let gemm = run["gemm"].as_array().unwrap();
+        assert!(!gemm.is_empty());
+        for size in gemm {
+            positive(size, "ms");
+            positive(size, "gflops");
+            assert!(size["n"].as_u64().unwrap() >= 256);
+        }
+        positive(run, "gemm_peak_gflops");
+        assert_eq!(check_step(&run["recipe"]), (32, 256));
+        let cells: Vec<(u64, u64)> = run["sweep"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(check_step)
+            .collect();
+        for cell in [(32, 256), (256, 256), (32, 1024), (256, 1024)] {
+            assert!(cells.contains(&cell), "{cell:?} missing from {cells:?}");
+        }
+        assert!(
+            !cells.iter().any(|&(_, h)| h == 4096),
+            "--quick skips hidden 4096"
+        );
+    }
+}
+
+#[test]
+fn recipe_only_skips_the_gemm_peak_and_the_sweep() {
+    let report = bench(&[
+        "--json",
+        "--threads",
+        "1",
+        "--recipe-only",
+        "--steps",
+        "2",
+        "--reps",
+        "1",
+    ]);
+    let runs = report["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 1);
+    let run = &runs[0];
+    assert_eq!(run["threads"], 1);
+    assert!(run["gemm"].as_array().unwrap().is_empty());
+    assert!(run["gemm_peak_gflops"].is_null());
+    assert!(run["recipe"]["fraction_of_peak"].is_null());
+    assert_eq!(run["recipe"]["steps_per_rep"], 2);
+    assert_eq!(run["recipe"]["reps"], 1);
+    positive(&run["recipe"], "us_per_step");
+    assert!(run["sweep"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn the_table_names_the_recipe() {
+    let output = Command::new(env!("CARGO_BIN_EXE_ferrograd"))
+        .args([
+            "bench",
+            "--threads",
+            "1",
+            "--recipe-only",
+            "--steps",
+            "1",
+            "--reps",
+            "1",
+        ])
+        .output()
+        .expect("run ferrograd");
+    assert!(output.status.success());
+    let table = String::from_utf8_lossy(&output.stdout);
+    assert!(table.contains("784-256-256-10"), "{table}");
+    assert!(table.contains("38.76 MFLOP"), "{table}");
+    assert!(table.contains("<- recipe"), "{table}");
+}

@@ -1,0 +1,555 @@
+//! Fuzzing the two file readers, the IDX loader and the safetensors model loader: whatever the
+//! bytes, they return data or an error, never panic, and never allocate more than the file can
+//! back (its length, or 1032 times it for gzip, the most deflate can expand).
+//!
+//! `FUZZ_CASES` sets the total number of generated cases, shared among the four properties
+//! (default 2,000, a few seconds). The long run:
+//!
+//! ```text
+//! FUZZ_CASES=100000 cargo test --release -p ferrograd --test fuzz_loaders
+//! ```
+//!
+//! A counting global allocator measures each load's peak heap use on the test's thread.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use ferrograd::data::{DataError, Dataset};
+use ferrograd::nn::{Activation, CheckpointError, Mlp, load};
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+
+// ------------------------------------------------------------------ allocation accounting
+
+thread_local! {
+    /// Bytes this thread holds now, and the most it held since the last [`peak_during`].
+    static HELD: Cell<(usize, usize)> = const { Cell::new((0, 0)) };
+}
+
+fn count(grow: usize, shrink: usize) {
+    // `try_with`: allocations during thread teardown are not counted.
+    let _ = HELD.try_with(|held| {
+        let (now, peak) = held.get();
+        let now = (now + grow).saturating_sub(shrink);
+        held.set((now, peak.max(now)));
+    });
+}
+
+struct Counting;
+
+// SAFETY: every call is forwarded unchanged to `System`; only a counter is updated around it.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        count(layout.size(), 0);
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        count(layout.size(), 0);
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        count(0, layout.size());
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // Both blocks exist for a moment.
+        count(new_size, 0);
+        count(0, layout.size());
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// Runs `f` and returns its result and the most heap it held at once beyond what was held
+/// before, in bytes.
+fn peak_during<R>(f: impl FnOnce() -> R) -> (R, usize) {
+    let before = HELD.with(|held| {
+        let (now, _) = held.get();
+        held.set((now, now));
+        now
+    });
+    let result = f();
+    let peak = HELD.with(|held| held.get().1);
+    (result, peak - before)
+}
+
+/// Buffers, decoder state, paths and messages: what any load may hold besides the file's data.
+const SLACK: usize = 256 * 1024;
+
+/// The most bytes the file at `path` can stand for: its length, or, gzip-compressed, 1032 times
+/// that.
+fn backing(path: &Path) -> usize {
+    let len = std::fs::metadata(path).unwrap().len() as usize;
+    if path.extension().is_some_and(|e| e == "gz") {
+        len * 1032
+    } else {
+        len
+    }
+}
+
+// ------------------------------------------------------------------ files
+
+/// A fresh folder under the system temp dir, deleted on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new() -> Self {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let path =
+            std::env::temp_dir().join(format!("ferrograd-fuzz-loaders-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).unwrap();
+        TempDir(path)
+    }
+
+    fn write(&self, name: &str, bytes: &[u8]) -> PathBuf {
+        let path = self.0.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        path
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut encoder = GzEncoder::new(Vec::new(), Compression::fast());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap()
+}
+
+fn idx_header(magic: u32, dims: &[u32]) -> Vec<u8> {
+    let mut bytes = magic.to_be_bytes().to_vec();
+    for d in dims {
+        bytes.extend(d.to_be_bytes());
+    }
+    bytes
+}
+
+/// The number of cases of one property: its `share` of `FUZZ_CASES` (default 2,000).
+fn cases(share: f64) -> u32 {
+    let total: f64 = std::env::var("FUZZ_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(2_000.0);
+    (total * share).ceil().max(1.0) as u32
+}
+
+fn runner(cases: u32) -> TestRunner {
+    TestRunner::new(Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    })
+}
+
+// ------------------------------------------------------------------ the IDX reader
+
+/// A folder with a valid images file and a valid labels file (two 2×2 images) to pair with the
+/// file under test.
+struct IdxFuzz {
+    dir: TempDir,
+    images: PathBuf,
+    labels: PathBuf,
+}
+
+impl IdxFuzz {
+    fn new() -> Self {
+        let dir = TempDir::new();
+        let images = dir.write(
+            "valid-images",
+            &[idx_header(0x803, &[2, 2, 2]), vec![7; 8]].concat(),
+        );
+        let labels = dir.write(
+            "valid-labels",
+            &[idx_header(0x801, &[2]), vec![1, 2]].concat(),
+        );
+        IdxFuzz {
+            dir,
+            images,
+            labels,
+        }
+    }
+
+    /// Loads `bytes`, saved as `name`, as images and as labels; checks the result and the
+    /// memory used.
+    fn check(&self, name: &str, bytes: &[u8]) -> Result<(), TestCaseError> {
+        let path = self.dir.write(name, bytes);
+        for (images, labels) in [(&path, &self.labels), (&self.images, &path)] {
+            let (result, peak) = peak_during(|| Dataset::load(images, labels));
+            let bound = backing(images) + backing(labels) + SLACK;
+            prop_assert!(
+                peak <= bound,
+                "{name}: {peak} bytes held for files backing {bound}"
+            );
+            if let Ok(dataset) = result {
+                prop_assert_eq!(dataset.images().len(), dataset.len() * dataset.features());
+                prop_assert!(dataset.labels().iter().all(|&l| l < 10));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Header sizes: small, typical, and the extremes of `u32`.
+fn dimension() -> impl Strategy<Value = u32> {
+    prop_oneof![
+        0u32..4,
+        Just(28),
+        Just(255),
+        Just(60_000),
+        Just(1 << 16),
+        Just(1 << 31),
+        Just(u32::MAX),
+        any::<u32>(),
+    ]
+}
+
+/// An IDX-like file: a header with a plausible or random magic number and 0 to 4 dimensions,
+/// then a body that is shorter, exact or longer than declared.
+fn idx_like() -> impl Strategy<Value = Vec<u8>> {
+    let magic = prop_oneof![
+        Just(0x0803u32),
+        Just(0x0801),
+        Just(0x0802),
+        Just(0x0804),
+        Just(0x0c03),
+        any::<u32>()
+    ];
+    (
+        magic,
+        prop::collection::vec(dimension(), 0..5),
+        prop::collection::vec(any::<u8>(), 0..200),
+        prop::sample::select(vec![0u8, 9, 255]),
+    )
+        .prop_map(|(magic, dims, body, label)| {
+            let mut bytes = idx_header(magic, &dims);
+            // A body that often has exactly the declared size, when that is small.
+            let declared = dims
+                .iter()
+                .try_fold(1u64, |n, &d| n.checked_mul(u64::from(d)))
+                .filter(|&n| n <= 4096);
+            match declared {
+                Some(n) if body.len() % 2 == 0 => bytes.resize(bytes.len() + n as usize, label),
+                _ => bytes.extend(body),
+            }
+            bytes
+        })
+}
+
+#[test]
+fn idx_reader_survives_arbitrary_bytes() {
+    let fuzz = IdxFuzz::new();
+    let strategy = prop::collection::vec(any::<u8>(), 0..600);
+    runner(cases(0.2))
+        .run(&strategy, |bytes| {
+            fuzz.check("raw", &bytes)?;
+            fuzz.check("named.gz", &bytes)?;
+            fuzz.check("magic.gz", &[&[0x1f, 0x8b, 0x08][..], &bytes].concat())
+        })
+        .unwrap();
+}
+
+#[test]
+fn idx_reader_survives_lying_headers() {
+    let fuzz = IdxFuzz::new();
+    let strategy = (
+        idx_like(),
+        prop::option::of(any::<prop::sample::Index>()),
+        prop::option::of((any::<prop::sample::Index>(), any::<u8>())),
+    );
+    runner(cases(0.3))
+        .run(&strategy, |(bytes, cut, flip)| {
+            fuzz.check("idx", &bytes)?;
+            let mut compressed = gzip(&bytes);
+            if let Some(cut) = cut {
+                compressed.truncate(cut.index(compressed.len() + 1));
+            }
+            if let Some((at, value)) = flip {
+                if !compressed.is_empty() {
+                    let at = at.index(compressed.len());
+                    compressed[at] ^= value;
+                }
+            }
+            fuzz.check("idx.gz", &compressed)
+        })
+        .unwrap();
+}
+
+#[test]
+fn a_header_claiming_4g_images_in_a_100_byte_file_is_an_error_not_an_allocation() {
+    let fuzz = IdxFuzz::new();
+    let mut images = idx_header(0x803, &[u32::MAX, 28, 28]);
+    images.resize(100, 0);
+    let mut labels = idx_header(0x801, &[u32::MAX]);
+    labels.resize(100, 0);
+    for (name, bytes, as_images) in [
+        ("huge-images", images.clone(), true),
+        ("huge-images.gz", gzip(&images), true),
+        ("huge-labels", labels.clone(), false),
+        ("huge-labels.gz", gzip(&labels), false),
+    ] {
+        let path = fuzz.dir.write(name, &bytes);
+        let (result, peak) = if as_images {
+            peak_during(|| Dataset::load(&path, &fuzz.labels))
+        } else {
+            peak_during(|| Dataset::load(&fuzz.images, &path))
+        };
+        let error = result.unwrap_err();
+        assert!(
+            matches!(error, DataError::TruncatedData { .. }),
+            "{name}: {error}"
+        );
+        assert!(error.to_string().contains(name), "{error}");
+        assert!(peak < 1 << 20, "{name}: {peak} bytes held");
+    }
+}
+
+// ------------------------------------------------------------------ the model loader
+
+/// Loads `bytes` as a model file every way there is; checks the result and the memory used.
+fn check_model(dir: &TempDir, bytes: &[u8]) -> Result<(), TestCaseError> {
+    let path = dir.write("fuzz.safetensors", bytes);
+    let bound = 16 * bytes.len() + SLACK;
+    let target = Mlp::<f32>::new(&[2, 3, 2], Activation::Tanh, 0);
+    let (result, peak) = peak_during(|| load(&target, &path));
+    prop_assert!(
+        peak <= bound,
+        "load: {peak} bytes held for a {}-byte file",
+        bytes.len()
+    );
+    if result.is_ok() {
+        prop_assert_eq!(target.sizes(), &[2, 3, 2]);
+    }
+    let (result, peak) = peak_during(|| Mlp::<f32>::from_safetensors(&path, Activation::Relu));
+    prop_assert!(
+        peak <= bound,
+        "f32 MLP: {peak} bytes held for a {}-byte file",
+        bytes.len()
+    );
+    check_mlp(result, bytes.len(), 4)?;
+    let (result, peak) = peak_during(|| Mlp::<f64>::from_safetensors(&path, Activation::Relu));
+    prop_assert!(
+        peak <= bound,
+        "f64 MLP: {peak} bytes held for a {}-byte file",
+        bytes.len()
+    );
+    check_mlp(result, bytes.len(), 8)
+}
+
+/// A loaded MLP's weights fit in the file they came from.
+fn check_mlp<T: ferrograd::Element>(
+    result: Result<Mlp<T>, CheckpointError>,
+    file_len: usize,
+    element: usize,
+) -> Result<(), TestCaseError> {
+    if let Ok(mlp) = result {
+        let weights: usize = mlp
+            .sizes()
+            .windows(2)
+            .map(|pair| (pair[0] + 1) * pair[1])
+            .sum();
+        prop_assert!(weights * element <= file_len);
+    }
+    Ok(())
+}
+
+/// Tensor names: mostly an MLP's, sometimes not.
+fn tensor_name() -> impl Strategy<Value = String> {
+    prop_oneof![
+        4 => (1usize..4, prop::bool::ANY).prop_map(|(n, weight)| {
+            format!("fc{n}.{}", if weight { "weight" } else { "bias" })
+        }),
+        1 => Just("__metadata__".to_string()),
+        1 => "[a-z.]{0,6}",
+    ]
+}
+
+/// Tensor sizes: small, the MNIST ones, and large enough to overflow.
+fn tensor_dim() -> impl Strategy<Value = usize> {
+    prop_oneof![
+        8 => 0usize..5,
+        2 => Just(784),
+        2 => 1000usize..3000,
+        1 => Just(1 << 31),
+        1 => Just(usize::MAX / 2),
+    ]
+}
+
+/// One tensor entry of a safetensors header: name, dtype, shape, and whether its offsets are
+/// consistent with the shape.
+type Entry = (String, String, Vec<usize>, bool);
+
+fn entry() -> impl Strategy<Value = Entry> {
+    let dtype = prop::sample::select(vec!["F32", "F64", "F16", "I64", "U8", "BOOL", "F4", "Q"]);
+    (
+        tensor_name(),
+        dtype.prop_map(String::from),
+        prop::collection::vec(tensor_dim(), 0..4),
+        prop::bool::weighted(0.8),
+    )
+}
+
+/// The entries of an MLP's file, `fc1.weight`, `fc1.bias`, ...: one float dtype, 2-d weights
+/// that usually chain (each one's rows are the previous one's columns, else any number), biases
+/// usually present.
+fn mlp_entries() -> impl Strategy<Value = Vec<Entry>> {
+    (
+        prop::sample::select(vec!["F32", "F64"]),
+        tensor_dim(),
+        prop::collection::vec(
+            (
+                tensor_dim(),
+                prop::option::weighted(0.3, tensor_dim()),
+                prop::bool::weighted(0.9),
+            ),
+            1..4,
+        ),
+    )
+        .prop_map(|(dtype, inputs, layers)| {
+            let mut entries = Vec::new();
+            let mut previous = inputs;
+            for (n, (columns, unchained, biased)) in layers.into_iter().enumerate() {
+                let rows = unchained.unwrap_or(previous);
+                let weight = (format!("fc{}.weight", n + 1), dtype.to_string());
+                entries.push((weight.0, weight.1, vec![rows, columns], true));
+                if biased {
+                    let bias = format!("fc{}.bias", n + 1);
+                    entries.push((bias, dtype.to_string(), vec![1, columns], true));
+                }
+                previous = columns;
+            }
+            entries
+        })
+}
+
+/// A safetensors-like file: a JSON header with plausible entries, an MLP's or arbitrary ones
+/// (offsets usually consistent, data usually present), its length field usually right, and
+/// maybe a cut or a flipped byte.
+fn safetensors_like() -> impl Strategy<Value = Vec<u8>> {
+    (
+        prop_oneof![prop::collection::vec(entry(), 0..5), mlp_entries()],
+        prop::bool::weighted(0.9),
+        prop::option::weighted(0.2, any::<i16>()),
+        prop::option::weighted(0.2, any::<prop::sample::Index>()),
+        prop::option::weighted(0.2, (any::<prop::sample::Index>(), any::<u8>())),
+    )
+        .prop_map(|(entries, with_data, length_error, cut, flip)| {
+            let mut header = String::from("{");
+            let mut offset = 0usize;
+            for (i, (name, dtype, shape, consistent)) in entries.iter().enumerate() {
+                let size = match dtype.as_str() {
+                    "F64" | "I64" => 8,
+                    "F16" => 2,
+                    "F32" => 4,
+                    _ => 1,
+                };
+                let len = shape
+                    .iter()
+                    .try_fold(size, |n: usize, &d| n.checked_mul(d))
+                    .filter(|&n| n <= 1 << 16 && *consistent)
+                    .unwrap_or(offset % 7);
+                let dims: Vec<String> = shape.iter().map(ToString::to_string).collect();
+                if i > 0 {
+                    header.push(',');
+                }
+                header.push_str(&format!(
+                    r#""{name}":{{"dtype":"{dtype}","shape":[{}],"data_offsets":[{offset},{}]}}"#,
+                    dims.join(","),
+                    offset + len
+                ));
+                offset += len;
+            }
+            header.push('}');
+            let declared = (header.len() as i64 + length_error.map_or(0, i64::from)).max(0);
+            let mut bytes = (declared as u64).to_le_bytes().to_vec();
+            bytes.extend_from_slice(header.as_bytes());
+            if with_data {
+                bytes.resize(bytes.len() + offset, 0x3f);
+            }
+            if let Some(cut) = cut {
+                bytes.truncate(cut.index(bytes.len() + 1));
+            }
+            if let Some((at, value)) = flip.filter(|_| !bytes.is_empty()) {
+                let at = at.index(bytes.len());
+                bytes[at] ^= value;
+            }
+            bytes
+        })
+}
+
+#[test]
+fn model_loader_survives_arbitrary_bytes() {
+    let dir = TempDir::new();
+    let strategy = (prop::collection::vec(any::<u8>(), 0..600), prop::bool::ANY);
+    runner(cases(0.2))
+        .run(&strategy, |(mut bytes, plausible_length)| {
+            // Half the time, a length field that fits the file, to reach the JSON parser.
+            if plausible_length && bytes.len() > 8 {
+                let header = (bytes.len() - 8) as u64;
+                bytes[..8].copy_from_slice(&header.to_le_bytes());
+                bytes[8] = b'{';
+            }
+            check_model(&dir, &bytes)
+        })
+        .unwrap();
+}
+
+#[test]
+fn model_loader_survives_lying_headers() {
+    let dir = TempDir::new();
+    runner(cases(0.3))
+        .run(&safetensors_like(), |bytes| check_model(&dir, &bytes))
+        .unwrap();
+}
+
+#[test]
+fn layers_that_do_not_chain_are_an_error_not_an_allocation() {
+    // Two 12 kB weights, [1, 3000] and [1, 3000]: an MLP built from their column counts alone
+    // needs a 3000 × 3000 layer, 36 MB.
+    let dir = TempDir::new();
+    let header = r#"{"fc1.weight":{"dtype":"F32","shape":[1,3000],"data_offsets":[0,12000]},"fc2.weight":{"dtype":"F32","shape":[1,3000],"data_offsets":[12000,24000]}}"#;
+    let mut bytes = (header.len() as u64).to_le_bytes().to_vec();
+    bytes.extend_from_slice(header.as_bytes());
+    bytes.resize(bytes.len() + 24_000, 0);
+    let path = dir.write("chain.safetensors", &bytes);
+    let (result, peak) = peak_during(|| Mlp::<f32>::from_safetensors(&path, Activation::Tanh));
+    let error = result.unwrap_err();
+    assert!(
+        peak <= 16 * bytes.len() + SLACK,
+        "{peak} bytes held for a {}-byte file",
+        bytes.len()
+    );
+    assert!(error.to_string().contains("fc2.weight"), "{error}");
+}
+
+#[test]
+fn a_tensor_claiming_terabytes_in_a_small_file_is_an_error_not_an_allocation() {
+    let dir = TempDir::new();
+    let header = format!(
+        r#"{{"fc1.weight":{{"dtype":"F32","shape":[1048576,262144],"data_offsets":[0,{}]}}}}"#,
+        4u64 << 38
+    );
+    let mut bytes = (header.len() as u64).to_le_bytes().to_vec();
+    bytes.extend_from_slice(header.as_bytes());
+    bytes.resize(bytes.len() + 100, 0);
+    let path = dir.write("huge.safetensors", &bytes);
+    let (result, peak) = peak_during(|| Mlp::<f32>::from_safetensors(&path, Activation::Tanh));
+    let error = result.unwrap_err();
+    assert!(error.to_string().contains("huge.safetensors"), "{error}");
+    assert!(peak < 1 << 20, "{peak} bytes held");
+}
