@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use ndarray::{ArrayD, Axis, Ix2, IxDyn, Zip};
+use ndarray::{ArrayD, ArrayView2, Axis, IxDyn, Zip};
 
 use crate::broadcast::broadcast_grad_accumulate;
 use crate::error::{TensorError, unwrap_or_fail};
@@ -71,7 +71,7 @@ impl<T: Element> Tensor<T> {
                 continue;
             };
             let Some(op) = tensor.op() else {
-                tensor.accumulate_grad(grad);
+                tensor.gradient_mut().add(grad);
                 continue;
             };
             let input_grads = derivative(op, &tensor.data(), grad);
@@ -145,12 +145,21 @@ fn derivative<T: Element>(op: &Op<T>, out: &ArrayD<T>, grad: ArrayD<T>) -> Vec<O
             ]
         }
         // C = A·B: dA = G·Bᵀ, dB = Aᵀ·G
+        // C = A·B: dA = G·Bᵀ, dB = Aᵀ·G; a leaf's share goes straight into its gradient buffer.
         OpKind::Matmul => {
-            let g = grad.view().into_dimensionality::<Ix2>().expect("2-d");
-            let matrix = |k: usize| input(k).clone().into_dimensionality::<Ix2>().expect("2-d");
+            let (a, b) = (input(0), input(1));
+            let (a, b, g) = (as_matrix(&a), as_matrix(&b), as_matrix(&grad));
+            let product = |target: &Tensor<T>, x: ArrayView2<T>, y: ArrayView2<T>| {
+                if target.is_leaf() {
+                    target.gradient_mut().add_product(x, y);
+                    None
+                } else {
+                    Some(x.dot(&y).into_dyn())
+                }
+            };
             vec![
-                needs(0).then(|| g.dot(&matrix(1).t()).into_dyn()),
-                needs(1).then(|| matrix(0).t().dot(&g).into_dyn()),
+                needs(0).then(|| product(&op.inputs[0], g, b.t())).flatten(),
+                needs(1).then(|| product(&op.inputs[1], a.t(), g)).flatten(),
             ]
         }
         OpKind::Neg => vec![Some(-grad)],
@@ -202,6 +211,13 @@ fn derivative<T: Element>(op: &Op<T>, out: &ArrayD<T>, grad: ArrayD<T>) -> Vec<O
             vec![Some(dx)]
         }
     }
+}
+
+/// A 2-d view of an operand of `matmul`.
+fn as_matrix<T: Element>(x: &ArrayD<T>) -> ArrayView2<'_, T> {
+    x.view()
+        .into_dimensionality()
+        .expect("matmul operands are 2-d")
 }
 
 /// `f(grad, other)` element by element, reusing `grad`'s buffer.

@@ -47,6 +47,7 @@ mod element;
 mod error;
 mod grad_mode;
 mod gradcheck;
+mod gradient;
 mod op;
 mod operators;
 mod ops;

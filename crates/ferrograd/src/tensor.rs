@@ -8,6 +8,7 @@ use ndarray::{Array, ArrayD, Dimension, IxDyn};
 use crate::Element;
 use crate::error::{TensorError, unwrap_or_fail};
 use crate::grad_mode::is_grad_enabled;
+use crate::gradient::Gradient;
 use crate::op::{Op, OpKind};
 
 /// An n-dimensional array of `f32` (default) or `f64` that records the operations that made it,
@@ -30,7 +31,7 @@ pub struct Tensor<T: Element = f32> {
 /// The shared state behind a [`Tensor`] handle.
 pub(crate) struct Node<T: Element> {
     data: RefCell<ArrayD<T>>,
-    grad: RefCell<Option<ArrayD<T>>>,
+    grad: RefCell<Gradient<T>>,
     requires_grad: Cell<bool>,
     op: Option<Op<T>>,
 }
@@ -70,7 +71,7 @@ impl<T: Element> Tensor<T> {
         Tensor {
             node: Rc::new(Node {
                 data: RefCell::new(data),
-                grad: RefCell::new(None),
+                grad: RefCell::new(Gradient::new()),
                 requires_grad: Cell::new(requires_grad),
                 op,
             }),
@@ -171,30 +172,23 @@ impl<T: Element> Tensor<T> {
     /// Like PyTorch, gradients are kept on leaves (tensors made with `requires_grad`); the
     /// intermediate results of a graph pass theirs on and do not keep them.
     pub fn grad(&self) -> Option<ArrayD<T>> {
-        self.node.grad.borrow().clone()
+        self.node.grad.borrow_mut().get().cloned()
     }
 
-    /// Borrows the accumulated gradient without copying.
-    pub fn grad_ref(&self) -> Ref<'_, Option<ArrayD<T>>> {
-        self.node.grad.borrow()
+    /// Borrows the accumulated gradient without copying, if there is one.
+    pub fn grad_ref(&self) -> Option<Ref<'_, ArrayD<T>>> {
+        self.node.grad.borrow_mut().get()?;
+        Ref::filter_map(self.node.grad.borrow(), |g| g.sum()).ok()
     }
 
     /// Sets the gradient to zeros, keeping its buffer for the next backward pass.
     pub fn zero_grad(&self) {
-        if let Some(grad) = self.node.grad.borrow_mut().as_mut() {
-            grad.fill(T::zero());
-        }
+        self.node.grad.borrow_mut().zero();
     }
 
-    /// Adds `grad` (of this tensor's shape) into the accumulated gradient, which is kept
-    /// row-major whatever layout the last operation's derivative produced (a transpose's is not).
-    pub(crate) fn accumulate_grad(&self, grad: ArrayD<T>) {
-        let mut slot = self.node.grad.borrow_mut();
-        match slot.as_mut() {
-            Some(sum) => *sum += &grad,
-            None if grad.is_standard_layout() => *slot = Some(grad),
-            None => *slot = Some(grad.as_standard_layout().into_owned()),
-        }
+    /// The accumulated gradient, for backward to add into.
+    pub(crate) fn gradient_mut(&self) -> RefMut<'_, Gradient<T>> {
+        self.node.grad.borrow_mut()
     }
 
     /// The shape, e.g. `vec![2, 3]`; `vec![]` for a 0-d tensor.

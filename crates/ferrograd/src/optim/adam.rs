@@ -84,8 +84,9 @@ impl<T: Element> Optimizer for Adam<T> {
         let ((beta1, beta2), eps, decay) = (self.betas, self.eps, self.weight_decay);
         let one = T::one();
         for (param, moments) in self.params.iter().zip(&mut self.moments) {
-            let grad = param.grad_ref();
-            let Some(grad) = grad.as_ref() else { continue };
+            let Some(grad) = param.grad_ref() else {
+                continue;
+            };
             let mut p = param.data_mut();
             let state = moments.get_or_insert_with(|| Moments {
                 step: 0,
@@ -98,7 +99,7 @@ impl<T: Element> Optimizer for Adam<T> {
             Zip::from(&mut *p)
                 .and(&mut state.mean)
                 .and(&mut state.mean_square)
-                .and(grad)
+                .and(&*grad)
                 .for_each(|p, m, v, &g| {
                     let g = g + decay * *p;
                     *m = beta1 * *m + (one - beta1) * g;

@@ -65,16 +65,17 @@ impl<T: Element> Optimizer for Sgd<T> {
     fn step(&mut self) {
         let (lr, momentum, decay) = (self.lr, self.momentum, self.weight_decay);
         for (param, velocity) in self.params.iter().zip(&mut self.velocities) {
-            let grad = param.grad_ref();
-            let Some(grad) = grad.as_ref() else { continue };
+            let Some(grad) = param.grad_ref() else {
+                continue;
+            };
             let mut p = param.data_mut();
             if momentum == T::zero() {
                 Zip::from(&mut *p)
-                    .and(grad)
+                    .and(&*grad)
                     .for_each(|p, &g| *p -= lr * (g + decay * *p));
             } else {
                 let v = velocity.get_or_insert_with(|| ArrayD::zeros(p.raw_dim()));
-                Zip::from(&mut *p).and(v).and(grad).for_each(|p, v, &g| {
+                Zip::from(&mut *p).and(v).and(&*grad).for_each(|p, v, &g| {
                     *v = momentum * *v + g + decay * *p;
                     *p -= lr * *v;
                 });
