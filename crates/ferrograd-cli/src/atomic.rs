@@ -34,7 +34,7 @@ pub fn rename(from: &Path, to: &Path) -> Result<(), CliError> {
     Ok(())
 }
 
-/// The temporary name [`write`] uses for `path`: `path.tmp-PID`, so that two processes never
+/// The temporary name [`write`](fn@write) uses for `path`: `path.tmp-PID`, so that two processes never
 /// write the same temporary file.
 pub fn temporary_path(path: &Path) -> PathBuf {
     let mut name = OsString::from(path.as_os_str());
@@ -42,7 +42,7 @@ pub fn temporary_path(path: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// Whether `name` is a temporary file left by [`write`] (or by `ferrograd::nn::save`, which
+/// Whether `name` is a temporary file left by [`write`](fn@write) (or by `ferrograd::nn::save`, which
 /// names its temporary files the same way) for a file called `target`.
 pub fn is_temporary_of(name: &str, target: &str) -> bool {
     name.strip_prefix(target)

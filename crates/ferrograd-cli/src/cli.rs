@@ -66,7 +66,7 @@ pub struct TrainArgs {
     /// Seed for the initial weights and the batch order.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Folder for metrics.csv, loss.png and model.safetensors. Default: runs/<timestamp>.
+    /// Folder for metrics.csv, loss.png and model.safetensors. Default: `runs/<timestamp>`.
     #[arg(long, value_name = "DIR", conflicts_with = "resume")]
     pub out: Option<PathBuf>,
     /// Continue a run that was stopped, from the last epoch it completed in DIR, with the

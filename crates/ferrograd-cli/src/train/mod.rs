@@ -1,0 +1,204 @@
+//! `ferrograd train`: the original recipe's training loop, with its outputs, and `--resume`.
+//!
+//! After every epoch the run's folder gets, each replaced in one step (written under a temporary
+//! name, flushed and renamed), so that a process killed at any moment leaves complete files:
+//!
+//! 1. `model.next.safetensors`, the new weights;
+//! 2. `state.txt`, the settings, every finished epoch's numbers and the SHA-256 of the new
+//!    weights: this rename is the moment the epoch counts as done;
+//! 3. `model.safetensors`, renamed from `model.next.safetensors`;
+//! 4. `loss.png` and `metrics.csv`, drawn from the state (`--resume` rewrites a `metrics.csv`
+//!    left one epoch behind; `loss.png` catches up at the next epoch).
+//!
+//! `--resume DIR` reads `state.txt`, takes the weights whose hash it records (finishing step 3
+//! if the kill came between 2 and 3) and trains the remaining epochs. The initial weights depend
+//! only on `--seed` and each epoch's batch order only on `--seed` and the epoch, so a resumed SGD
+//! run ends with the same weights, bit for bit, as one that was never stopped.
+//!
+//! This file holds the loop; `state.rs` holds the `state.txt` format, `start.rs` how a run
+//! begins (new or resumed) and `outputs.rs` the files written into the run's folder.
+
+mod outputs;
+mod start;
+mod state;
+
+use std::io::IsTerminal;
+use std::time::Instant;
+
+use ferrograd::Tensor;
+use ferrograd::data::{Batch, Dataset};
+use ferrograd::eval::evaluate;
+use ferrograd::nn::{Mlp, Module, cross_entropy};
+use ferrograd::optim::{Adam, Optimizer, Sgd};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::cli::{OptimizerKind, TrainArgs};
+use crate::commands::say;
+use crate::error::CliError;
+use outputs::save_epoch;
+use start::{resume, start};
+use state::{EpochRecord, Settings};
+
+/// Images per batch when evaluating: as large as is fast; it does not change the numbers.
+const EVAL_BATCH: usize = 1000;
+
+/// The weights of the last finished epoch.
+pub const MODEL_FILE: &str = "model.safetensors";
+/// The weights of the epoch being saved, until `state.txt` records them.
+pub const NEXT_MODEL_FILE: &str = "model.next.safetensors";
+/// One line per finished epoch.
+pub const METRICS_FILE: &str = "metrics.csv";
+/// The loss curves.
+pub const LOSS_PLOT_FILE: &str = "loss.png";
+/// What `--resume` needs: settings, finished epochs, hash of the weights.
+pub const STATE_FILE: &str = "state.txt";
+
+/// Trains as `args` says, printing one line per epoch, and writes the run's files.
+///
+/// # Errors
+/// [`CliError::Diverged`] when the loss stops being finite or explodes; any other variant for
+/// input that cannot be used (data, settings, run folder), each naming the file or flag.
+pub fn run(args: &TrainArgs) -> Result<(), CliError> {
+    let (mut run, mnist, model) = match &args.resume {
+        None => start(args)?,
+        Some(dir) => match resume(dir, args)? {
+            Some(resumed) => resumed,
+            None => return Ok(()),
+        },
+    };
+    let settings = run.settings.clone();
+    let lr = settings.lr as f32;
+    let mut optimizer: Box<dyn Optimizer> = match settings.optimizer {
+        OptimizerKind::Sgd => Box::new(Sgd::new(model.parameters(), lr)),
+        OptimizerKind::Adam => Box::new(Adam::new(model.parameters(), lr)),
+    };
+
+    for epoch in run.history.len() + 1..=settings.epochs {
+        let started = Instant::now();
+        let diverged = |batch: usize, what: String| CliError::Diverged {
+            what,
+            epoch,
+            batch,
+            out: run.out.clone(),
+            last_epoch: (epoch > 1).then(|| epoch - 1),
+        };
+        let (train_loss, steps) =
+            train_epoch(&model, optimizer.as_mut(), &mnist.train, &settings, epoch)
+                .map_err(|(batch, what)| diverged(batch, what))?;
+        let seconds = started.elapsed().as_secs_f64();
+        let test = evaluate(&model, &mnist.test, EVAL_BATCH);
+        // The last step can overflow the weights without its own loss showing it.
+        if !weights_are_finite(&model) {
+            let what = "the weights stopped being finite numbers after the update".to_string();
+            return Err(diverged(steps, what));
+        }
+        if !test.loss.is_finite() {
+            let what = format!("the test loss became {} after the update", test.loss);
+            return Err(diverged(steps, what));
+        }
+        let record = EpochRecord {
+            train_loss,
+            test,
+            seconds,
+        };
+        save_epoch(&mut run, &model, record)?;
+        // Printed once the epoch's files are written.
+        say!(
+            "Epoch {epoch}/{} | Train Loss: {train_loss:.4} | Val Loss: {:.4} | Test Acc: {:.2}%",
+            settings.epochs,
+            test.loss,
+            test.accuracy * 100.0
+        );
+    }
+    let last = run.history.last().expect("at least one epoch");
+    say!("Final Test Accuracy: {:.2}%", last.test.accuracy * 100.0);
+    say!("Wrote {}", run.out.display());
+    Ok(())
+}
+
+/// How many times the loss of guessing uniformly (ln 10 for ten classes) a batch's loss may be
+/// before the run counts as diverged. Training starts near 1 time; a step that takes it past
+/// 1000 (logits thousands apart, as `--lr 1e6` gives even where tanh keeps everything finite)
+/// does not come back.
+const DIVERGED_LOSS_FACTOR: f64 = 1000.0;
+
+/// One pass over the shuffled training set; returns the mean batch loss and the number of
+/// steps, or the batch (from 1) at which the loss stopped being finite or exploded, and what it
+/// became.
+fn train_epoch(
+    model: &Mlp<f32>,
+    optimizer: &mut dyn Optimizer,
+    train: &Dataset,
+    settings: &Settings,
+    epoch: usize,
+) -> Result<(f64, usize), (usize, String)> {
+    let classes = model.sizes()[model.sizes().len() - 1];
+    let guessing = (classes as f64).ln();
+    let limit = DIVERGED_LOSS_FACTOR * guessing;
+    let mut batches = train
+        .batches::<f32>(settings.batch_size, Some(epoch_seed(settings.seed, epoch)))
+        .drop_last(true);
+    let progress = progress_bar(batches.len(), epoch, settings.epochs);
+    let mut batch = Batch::<f32>::default();
+    let (mut loss_sum, mut steps) = (0.0, 0);
+    let started = Instant::now();
+    while batches.next_into(&mut batch) {
+        let x = Tensor::from_array(batch.images.clone());
+        let loss = cross_entropy(&model.forward(&x), &batch.labels);
+        let value = f64::from(loss.item());
+        if !value.is_finite() || value > limit {
+            progress.abandon();
+            let what = if value.is_finite() {
+                format!(
+                    "the loss became {value:.4e}, over {DIVERGED_LOSS_FACTOR} times the \
+                     {guessing:.2} of guessing"
+                )
+            } else {
+                format!("the loss became {value}")
+            };
+            return Err((steps + 1, what));
+        }
+        optimizer.zero_grad();
+        loss.backward();
+        optimizer.step();
+        loss_sum += value;
+        steps += 1;
+        if steps % 25 == 0 {
+            let rate = (steps * settings.batch_size) as f64 / started.elapsed().as_secs_f64();
+            progress.set_message(format!(
+                "loss {:.4} | {rate:.0} samples/s",
+                loss_sum / steps as f64
+            ));
+            progress.set_position(steps as u64);
+        }
+    }
+    progress.finish_and_clear();
+    Ok((loss_sum / steps.max(1) as f64, steps))
+}
+
+/// Whether every weight and bias is a finite number.
+fn weights_are_finite(model: &Mlp<f32>) -> bool {
+    model
+        .parameters()
+        .iter()
+        .all(|p| p.data().iter().all(|x| x.is_finite()))
+}
+
+/// A per-epoch shuffle seed: the same `--seed` gives the same orders, each epoch a new one.
+fn epoch_seed(seed: u64, epoch: usize) -> u64 {
+    seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ epoch as u64
+}
+
+/// A progress bar on a terminal; nothing when the output goes to a file or pipe.
+fn progress_bar(batches: usize, epoch: usize, epochs: usize) -> ProgressBar {
+    if !std::io::stdout().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(batches as u64).with_prefix(format!("Epoch {epoch}/{epochs}"));
+    bar.set_style(
+        ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} batches | {msg} | ETA {eta}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar
+}

@@ -1,0 +1,193 @@
+//! How a run begins: a new one from the flags, or a stopped one read back from its folder
+//! (`--resume`).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use ferrograd::data::Mnist;
+use ferrograd::nn::Mlp;
+
+use super::outputs::{
+    default_out_dir, file_sha256, prepare_out_dir, remove_temporary_files, write_loss_plot,
+    write_metrics,
+};
+use super::state::{Run, Settings};
+use super::{LOSS_PLOT_FILE, METRICS_FILE, MODEL_FILE, NEXT_MODEL_FILE, STATE_FILE};
+use crate::atomic;
+use crate::cli::{DataArgs, OptimizerKind, TrainArgs};
+use crate::commands::say;
+use crate::data_source;
+use crate::error::CliError;
+
+/// A new run: checks the arguments against the data, prepares the folder and initialises the
+/// model from `--seed`.
+pub(super) fn start(args: &TrainArgs) -> Result<(Run, Mnist, Mlp<f32>), CliError> {
+    let out = args.out.clone().unwrap_or_else(default_out_dir);
+    if out.exists() && !out.is_dir() {
+        return Err(CliError::Usage(format!(
+            "--out {} is a file, not a folder",
+            out.display()
+        )));
+    }
+    let settings = Settings::from_args(args);
+    let data = data_folder(&args.data);
+    let mnist = data_source::load(&args.data)?;
+    check_batch_size(settings.batch_size, &mnist)?;
+    let sizes = settings.sizes(
+        mnist.train.features(),
+        mnist.train.num_classes().max(mnist.test.num_classes()),
+    );
+    let model = Mlp::<f32>::new(&sizes, settings.activation, settings.seed);
+    let run = Run {
+        out,
+        settings,
+        sizes,
+        data,
+        train_images: mnist.train.len(),
+        test_images: mnist.test.len(),
+        history: Vec::new(),
+        model_sha256: None,
+    };
+    prepare_out_dir(&run)?;
+    Ok((run, mnist, model))
+}
+
+/// A stopped run, read back from `dir`, with its weights; `None` when it had already finished.
+pub(super) fn resume(
+    dir: &Path,
+    args: &TrainArgs,
+) -> Result<Option<(Run, Mnist, Mlp<f32>)>, CliError> {
+    let state_path = dir.join(STATE_FILE);
+    let cannot = |reason: String| CliError::Resume {
+        path: dir.to_path_buf(),
+        reason,
+    };
+    if !dir.is_dir() {
+        return Err(cannot("no such folder".into()));
+    }
+    if !state_path.is_file() {
+        return Err(cannot(format!(
+            "it has no {STATE_FILE}, so it is not a folder written by `ferrograd train`"
+        )));
+    }
+    let text = fs::read_to_string(&state_path).map_err(|e| CliError::Resume {
+        path: state_path.clone(),
+        reason: e.to_string(),
+    })?;
+    let mut run = Run::parse(dir, &state_path, &text)?;
+    if args.data.data.is_some() {
+        run.data = data_folder(&args.data); // recorded at the next epoch
+    }
+    let settings = &run.settings;
+    // Finish what the stopped process was writing: the rename of the weights, metrics.csv.
+    let weights = match &run.model_sha256 {
+        Some(expected) => Some(recorded_weights(dir, expected, run.history.len())?),
+        None => None,
+    };
+    remove_temporary_files(dir);
+    let metrics = dir.join(METRICS_FILE);
+    let rows = fs::read_to_string(&metrics).map_or(0, |csv| csv.lines().count().max(1) - 1);
+    if rows != run.history.len() {
+        write_metrics(&metrics, &run.history)?;
+    }
+    if settings.optimizer == OptimizerKind::Adam {
+        return Err(cannot(
+            "it was trained with --optimizer adam, whose moment estimates are not saved; \
+             only --optimizer sgd runs can be resumed (start it again instead)"
+                .into(),
+        ));
+    }
+    if run.history.len() >= settings.epochs {
+        // Killed after its last commit: bring loss.png up to date (while training, the next
+        // epoch's commit does that).
+        let plot = dir.join(LOSS_PLOT_FILE);
+        let modified = |path: &Path| fs::metadata(path).and_then(|m| m.modified()).ok();
+        if modified(&plot) < modified(&state_path) {
+            write_loss_plot(&plot, &run.history)?;
+        }
+        say!(
+            "{} already finished its {} epochs; nothing to resume",
+            dir.display(),
+            settings.epochs
+        );
+        return Ok(None);
+    }
+    let data_args = DataArgs {
+        data: run.data.clone(),
+    };
+    let mnist = data_source::load(&data_args)?;
+    let (features, classes) = (mnist.train.features(), mnist.train.num_classes());
+    let (inputs, outputs) = (run.sizes[0], run.sizes[run.sizes.len() - 1]);
+    if (features, classes) != (inputs, outputs) {
+        return Err(cannot(format!(
+            "its model takes {inputs} inputs and gives {outputs} classes but the data has \
+             {}×{} = {features}-pixel images and {classes} classes",
+            mnist.train.rows(),
+            mnist.train.cols()
+        )));
+    }
+    if (mnist.train.len(), mnist.test.len()) != (run.train_images, run.test_images) {
+        return Err(cannot(format!(
+            "it was trained on {} training and {} test images but the data has {} and {}; \
+             pass the same data with --data",
+            run.train_images,
+            run.test_images,
+            mnist.train.len(),
+            mnist.test.len()
+        )));
+    }
+    check_batch_size(settings.batch_size, &mnist)?;
+    let model = Mlp::<f32>::new(&run.sizes, settings.activation, settings.seed);
+    if let Some(path) = weights {
+        ferrograd::nn::load(&model, &path)?;
+    }
+    say!(
+        "Resuming {} at epoch {}/{}",
+        dir.display(),
+        run.history.len() + 1,
+        settings.epochs
+    );
+    Ok(Some((run, mnist, model)))
+}
+
+/// The file in `dir` that holds the weights `state.txt` records (hash `expected`, after
+/// `epoch`); finishes the rename of `model.next.safetensors` if the run was stopped just before
+/// it.
+fn recorded_weights(dir: &Path, expected: &str, epoch: usize) -> Result<PathBuf, CliError> {
+    let (model, next) = (dir.join(MODEL_FILE), dir.join(NEXT_MODEL_FILE));
+    if file_sha256(&model).as_deref() == Some(expected) {
+        let _ = fs::remove_file(&next);
+        return Ok(model);
+    }
+    if file_sha256(&next).as_deref() == Some(expected) {
+        atomic::rename(&next, &model)?;
+        return Ok(model);
+    }
+    Err(CliError::Resume {
+        path: model,
+        reason: format!(
+            "it does not hold the weights of epoch {epoch} that {STATE_FILE} records \
+             (missing, or replaced since)"
+        ),
+    })
+}
+
+/// The data folder the run reads, as an absolute path when it can be known.
+fn data_folder(args: &DataArgs) -> Option<PathBuf> {
+    let dir = args
+        .data
+        .clone()
+        .or_else(|| std::env::var_os("MNIST_DIR").map(PathBuf::from))?;
+    Some(std::path::absolute(&dir).unwrap_or(dir))
+}
+
+/// A batch cannot be larger than the training set (the last, partial batch is dropped).
+fn check_batch_size(batch_size: usize, mnist: &Mnist) -> Result<(), CliError> {
+    if batch_size > mnist.train.len() {
+        return Err(CliError::Usage(format!(
+            "--batch-size {batch_size} is larger than the training set ({} images)",
+            mnist.train.len()
+        )));
+    }
+    Ok(())
+}
