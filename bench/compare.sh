@@ -113,19 +113,28 @@ done
 /usr/bin/time -v "$FG" train --data "$DATA" --epochs 1 --out "$OUT/fg-rss" >"$OUT/rss.log" 2>&1
 
 python3 - "$OUT" <<'PY' | tee "$OUT/summary.txt"
-import csv, json, statistics, sys
+import csv, json, statistics as st, sys
 out = sys.argv[1]
 runs = {}
 for r in csv.DictReader(open(f"{out}/runs.tsv"), delimiter="\t"):
     if r["epoch_s"]:
-        runs.setdefault(r["config"], []).append(float(r["epoch_s"]))
-fg = statistics.median(runs["ferrograd"])
-print(f"{'config':22} {'median s':>9} {'peer/fg':>8}  runs")
-for name, v in runs.items():
-    m = statistics.median(v)
-    print(f"{name:22} {m:9.3f} {m / fg:8.2f}  {' '.join(f'{x:.3f}' for x in v)}")
-b = json.load(open(f"{out}/bench.json"))
-print("bench.json:", json.dumps(b)[:400], "...")
+        runs.setdefault(r["config"], []).append(r)
+med = lambda rows, f: st.median(f(r) for r in rows)
+fg = med(runs["ferrograd"], lambda r: float(r["epoch_s"]))
+print(f"{'config':22} {'median s':>9} {'peer/fg':>8} {'cpu/wall':>9} {'rss MiB':>8}  epoch_s of each run")
+for name, rows in runs.items():
+    m = med(rows, lambda r: float(r["epoch_s"]))
+    cpu = med(rows, lambda r: (float(r["user_s"]) + float(r["sys_s"])) / float(r["wall_s"]))
+    rss = med(rows, lambda r: float(r["maxrss_kb"]) / 1024)
+    each = " ".join(r["epoch_s"] for r in rows)
+    print(f"{name:22} {m:9.3f} {m / fg:8.2f} {cpu:9.2f} {rss:8.0f}  {each}")
+for f in ("bench.json", "bench-threads.json"):
+    try:
+        b = json.load(open(f"{out}/{f}"))
+    except FileNotFoundError:
+        continue
+    for t in b.get("threads", b.get("runs", [])) if isinstance(b, dict) else []:
+        print(f, json.dumps(t)[:300])
 for line in open(f"{out}/rss.log"):
     if "Maximum resident" in line:
         print("ferrograd train --epochs 1:", line.strip())
