@@ -40,6 +40,7 @@ pub struct DataArgs {
 /// `ferrograd train`.
 #[derive(Debug, Args)]
 pub struct TrainArgs {
+    /// Where the data come from.
     #[command(flatten)]
     pub data: DataArgs,
     /// Passes over the training set.
@@ -99,6 +100,7 @@ pub enum OptimizerKind {
 /// `ferrograd eval`.
 #[derive(Debug, Args)]
 pub struct EvalArgs {
+    /// Where the data come from.
     #[command(flatten)]
     pub data: DataArgs,
     /// Weights written by `train` (model.safetensors).
@@ -121,6 +123,7 @@ pub enum SplitArg {
 /// `ferrograd show`.
 #[derive(Debug, Args)]
 pub struct ShowArgs {
+    /// Where the data come from.
     #[command(flatten)]
     pub data: DataArgs,
     /// Which image to draw.

@@ -1,4 +1,5 @@
 //! The pieces of the `ferrograd` command-line trainer.
+#![warn(missing_docs)]
 
 pub mod atomic;
 pub mod bench;
