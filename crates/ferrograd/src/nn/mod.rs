@@ -32,6 +32,7 @@
 
 mod activation;
 mod checkpoint;
+pub mod composite;
 mod linear;
 mod loss;
 mod mlp;
