@@ -39,6 +39,10 @@ fi
 REPS=${1:-3}
 
 (cd "$repo" && cargo build --release -p ferrograd-cli)
+# Rebuild the threads build too, so both binaries are of the same commit.
+if [[ -d $FG_THREADS_DIR ]]; then
+  (cd "$repo" && cargo build --release -p ferrograd-cli --features threads --target-dir "$FG_THREADS_DIR")
+fi
 FG=$repo/target/release/ferrograd
 FGT=$FG_THREADS_DIR/release/ferrograd
 PY=$PYENV/bin/python
@@ -50,7 +54,7 @@ mkdir -p "$OUT"
 busy() { # prints why the machine is busy, nothing when quiet
   local load; load=$(cut -d' ' -f1 /proc/loadavg)
   awk -v l="$load" 'BEGIN { exit !(l >= 1.2) }' && echo "load $load"
-  pgrep -x 'rustc|cargo|cc1|cc1plus|ld|clang' >/dev/null && echo "compiler running"
+  ps -eo comm= | grep -qxE 'rustc|cargo|cc1|cc1plus|ld|clang' && echo "compiler running"
   return 0
 }
 waited=0
@@ -93,7 +97,7 @@ run() { # run NAME RUNDIR TIMEFILE: one epoch of configuration NAME, under /usr/
 printf 'config\tround\tepoch_s\ts_per_100\twall_s\tuser_s\tsys_s\tmaxrss_kb\n' >"$OUT/runs.tsv"
 for round in $(seq "$REPS"); do
   for name in "${names[@]}"; do
-    log="$OUT/${name// /_}.$round.log" rundir="$OUT/fg-run.$round"
+    log="$OUT/${name// /_}.$round.log" rundir="$OUT/${name// /_}.$round.run"
     run "$name" "$rundir" "$log.time" >"$log" 2>&1 || { echo "FAILED: $name (see $log)" >&2; continue; }
     if [[ $name == ferrograd* ]]; then # the training loop's time, from metrics.csv
       s=$(awk -F, 'NR == 2 { print $5 }' "$rundir/metrics.csv")
@@ -133,8 +137,15 @@ for f in ("bench.json", "bench-threads.json"):
         b = json.load(open(f"{out}/{f}"))
     except FileNotFoundError:
         continue
-    for t in b.get("threads", b.get("runs", [])) if isinstance(b, dict) else []:
-        print(f, json.dumps(t)[:300])
+    g = b["recipe"]["gflop_per_epoch"]
+    for r in b["runs"]:
+        p, st_ = r["gemm_peak_gflops"], r["recipe"]
+        print(f"{f}: threads {r['threads']}: GEMM peak {p:.1f} GFLOP/s, recipe step "
+              f"{st_['us_per_step']:.1f} us ({st_['gflops']:.1f} GFLOP/s, {st_['fraction_of_peak']:.2f} "
+              f"of peak, gemm share {st_['gemm_share']:.2f}); GEMM bound {g:.1f} GFLOP / peak = {g / p:.3f} s")
+        for c in r["sweep"]:
+            print(f"    batch {c['batch']:4} hidden {c['hidden']:5}: {c['us_per_step']:9.1f} us/step "
+                  f"{c['gflops']:6.1f} GFLOP/s  {c['fraction_of_peak']:.2f} of peak")
 for line in open(f"{out}/rss.log"):
     if "Maximum resident" in line:
         print("ferrograd train --epochs 1:", line.strip())
