@@ -1,51 +1,17 @@
 //! Tests of `ferrograd::data`: IDX files written by the tests themselves
 //! (raw and gzip), every error case, batches, fuzzing, and the real MNIST.
 
-use std::io::Write;
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use ferrograd::data::{Batch, DataError, Dataset, FILE_NAMES, Mnist, NUM_CLASSES, Split};
 use flate2::Compression;
-use flate2::write::GzEncoder;
 use proptest::prelude::*;
 
+use common::{TempDir, gzip_at, idx_header};
+
 // ---------------------------------------------------------------- helpers
-
-/// A fresh folder under the system temp dir, deleted on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> Self {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let path =
-            std::env::temp_dir().join(format!("ferrograd-data-idx-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).unwrap();
-        TempDir(path)
-    }
-
-    /// Writes `bytes` to `name` in this folder and returns its path.
-    fn write(&self, name: &str, bytes: &[u8]) -> PathBuf {
-        let path = self.0.join(name);
-        std::fs::write(&path, bytes).unwrap();
-        path
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn idx_header(magic: u32, dims: &[u32]) -> Vec<u8> {
-    std::iter::once(magic)
-        .chain(dims.iter().copied())
-        .flat_map(u32::to_be_bytes)
-        .collect()
-}
 
 fn idx_images(count: u32, rows: u32, cols: u32, pixels: &[u8]) -> Vec<u8> {
     [idx_header(0x803, &[count, rows, cols]), pixels.to_vec()].concat()
@@ -55,10 +21,9 @@ fn idx_labels(labels: &[u8]) -> Vec<u8> {
     [idx_header(0x801, &[labels.len() as u32]), labels.to_vec()].concat()
 }
 
+/// `bytes` gzip-compressed at the default level.
 fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
-    encoder.write_all(bytes).unwrap();
-    encoder.finish().unwrap()
+    gzip_at(Compression::default(), bytes)
 }
 
 /// `n` images of `rows × cols` whose pixels count up (mod 256).

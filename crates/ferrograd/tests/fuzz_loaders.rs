@@ -11,77 +11,22 @@
 //!
 //! A counting global allocator measures each load's peak heap use on the test's thread.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-use std::io::Write;
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use ferrograd::data::{DataError, Dataset};
 use ferrograd::nn::{Activation, CheckpointError, Mlp, load};
 use flate2::Compression;
-use flate2::write::GzEncoder;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
+use common::{Counting, TempDir, gzip_at, idx_header, peak_during};
+
 // ------------------------------------------------------------------ allocation accounting
-
-thread_local! {
-    /// Bytes this thread holds now, and the most it held since the last [`peak_during`].
-    static HELD: Cell<(usize, usize)> = const { Cell::new((0, 0)) };
-}
-
-fn count(grow: usize, shrink: usize) {
-    // `try_with`: allocations during thread teardown are not counted.
-    let _ = HELD.try_with(|held| {
-        let (now, peak) = held.get();
-        let now = (now + grow).saturating_sub(shrink);
-        held.set((now, peak.max(now)));
-    });
-}
-
-struct Counting;
-
-// SAFETY: every call is forwarded unchanged to `System`; only a counter is updated around it.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count(layout.size(), 0);
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        count(layout.size(), 0);
-        unsafe { System.alloc_zeroed(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        count(0, layout.size());
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // Both blocks exist for a moment.
-        count(new_size, 0);
-        count(0, layout.size());
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
 
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
-
-/// Runs `f` and returns its result and the most heap it held at once beyond what was held
-/// before, in bytes.
-fn peak_during<R>(f: impl FnOnce() -> R) -> (R, usize) {
-    let before = HELD.with(|held| {
-        let (now, _) = held.get();
-        held.set((now, now));
-        now
-    });
-    let result = f();
-    let peak = HELD.with(|held| held.get().1);
-    (result, peak - before)
-}
 
 /// Buffers, decoder state, paths and messages: what any load may hold besides the file's data.
 const SLACK: usize = 256 * 1024;
@@ -99,45 +44,9 @@ fn backing(path: &Path) -> usize {
 
 // ------------------------------------------------------------------ files
 
-/// A fresh folder under the system temp dir, deleted on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> Self {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let path =
-            std::env::temp_dir().join(format!("ferrograd-fuzz-loaders-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).unwrap();
-        TempDir(path)
-    }
-
-    fn write(&self, name: &str, bytes: &[u8]) -> PathBuf {
-        let path = self.0.join(name);
-        std::fs::write(&path, bytes).unwrap();
-        path
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
+/// `bytes` gzip-compressed at the fast level.
 fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut encoder = GzEncoder::new(Vec::new(), Compression::fast());
-    encoder.write_all(bytes).unwrap();
-    encoder.finish().unwrap()
-}
-
-fn idx_header(magic: u32, dims: &[u32]) -> Vec<u8> {
-    let mut bytes = magic.to_be_bytes().to_vec();
-    for d in dims {
-        bytes.extend(d.to_be_bytes());
-    }
-    bytes
+    gzip_at(Compression::fast(), bytes)
 }
 
 /// The number of cases of one property: its `share` of `FUZZ_CASES` (default 2,000).

@@ -5,8 +5,8 @@
 //!
 //! A counting global allocator measures the heap this thread holds.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
+mod common;
+
 use std::path::PathBuf;
 
 use ferrograd::data::{Batch, Dataset};
@@ -15,62 +15,10 @@ use ferrograd::nn::{Activation, Mlp, Module, cross_entropy};
 use ferrograd::optim::{Adam, Optimizer, Sgd};
 use ferrograd::{Tensor, live_tensors};
 
-thread_local! {
-    /// Bytes this thread holds now, and the most it held since the last reset.
-    static HELD: Cell<(usize, usize)> = const { Cell::new((0, 0)) };
-}
-
-fn count(grow: usize, shrink: usize) {
-    // `try_with`: allocations during thread teardown are not counted.
-    let _ = HELD.try_with(|held| {
-        let (now, peak) = held.get();
-        let now = (now + grow).saturating_sub(shrink);
-        held.set((now, peak.max(now)));
-    });
-}
-
-struct Counting;
-
-// SAFETY: every call is forwarded unchanged to `System`; only a counter is updated around it.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count(layout.size(), 0);
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        count(layout.size(), 0);
-        unsafe { System.alloc_zeroed(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        count(0, layout.size());
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count(new_size, 0);
-        count(0, layout.size());
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+use common::{Counting, held, take_peak};
 
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
-
-/// The bytes this thread holds now.
-fn held() -> usize {
-    HELD.with(|held| held.get().0)
-}
-
-/// The most bytes this thread held since the last call; starts a new period.
-fn take_peak() -> usize {
-    HELD.with(|held| {
-        let (now, peak) = held.get();
-        held.set((now, now));
-        peak
-    })
-}
 
 /// `VmHWM`, the peak resident memory of the process, in kB (`None` without `/proc`).
 fn peak_rss_kb() -> Option<u64> {
