@@ -51,7 +51,7 @@ const GLOBAL_TIMEOUT: Duration = Duration::from_secs(600);
 /// went wrong and how to provide the file by hand.
 #[derive(Debug, Error)]
 #[error(
-    "{file}: {kind}\n  put {file} into {} by hand, or pass `--data DIR` with a folder that has it",
+    "{file}: {kind}; put {file} into {} by hand, or pass `--data DIR` with a folder that has it",
     dir.display()
 )]
 pub struct DownloadError {

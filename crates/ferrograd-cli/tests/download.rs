@@ -319,3 +319,20 @@ fn verify_sha256_hashes_the_file() {
         "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
     );
 }
+
+#[test]
+fn the_error_is_one_line_that_says_where_to_put_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let mirror = format!("http://{}/", closed.local_addr().unwrap());
+    drop(closed);
+    let error = download_files(dir.path(), &[("a.gz", "00")], &[mirror.as_str()], false)
+        .unwrap_err()
+        .to_string();
+    assert!(!error.contains('\n'), "{error}");
+    assert!(
+        error.starts_with("a.gz: could not reach any mirror"),
+        "{error}"
+    );
+    assert!(error.contains("by hand, or pass `--data DIR`"), "{error}");
+}
