@@ -76,8 +76,9 @@ pub struct TrainArgs {
     pub resume: Option<PathBuf>,
 }
 
-/// The flags of `train` that `--resume` takes from the run's folder instead.
-const RUN_SETTINGS: [&str; 8] = [
+/// The flags of `train` that `--resume` takes from the run's folder instead (the settings
+/// `state.txt` keeps).
+pub(crate) const RUN_SETTINGS: [&str; 8] = [
     "epochs",
     "batch_size",
     "lr",

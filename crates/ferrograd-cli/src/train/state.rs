@@ -8,7 +8,7 @@ use clap::ValueEnum;
 use ferrograd::eval::Evaluation;
 use ferrograd::nn::Activation;
 
-use crate::cli::{OptimizerKind, TrainArgs};
+use crate::cli::{OptimizerKind, RUN_SETTINGS, TrainArgs};
 use crate::error::CliError;
 
 /// The version of the `state.txt` format.
@@ -177,7 +177,10 @@ impl Run {
                 n => Ok(n),
             }
         };
-        if let Some((key, (line, _))) = values.iter().find(|(k, _)| !STATE_KEYS.contains(k)) {
+        if let Some((key, (line, _))) = values
+            .iter()
+            .find(|(k, _)| !RUN_SETTINGS.contains(k) && !RECORD_KEYS.contains(k))
+        {
             return Err(bad(*line, format!("unknown key `{key}`")));
         }
         let format: u32 = number(&bad, get("format")?, "format")?;
@@ -260,17 +263,9 @@ impl Run {
     }
 }
 
-/// The keys of `state.txt` besides `epoch`.
-const STATE_KEYS: [&str; 14] = [
+/// The keys of `state.txt` besides `epoch` and the settings ([`RUN_SETTINGS`]).
+const RECORD_KEYS: [&str; 6] = [
     "format",
-    "epochs",
-    "batch_size",
-    "lr",
-    "hidden",
-    "layers",
-    "activation",
-    "optimizer",
-    "seed",
     "sizes",
     "data",
     "train_images",
