@@ -174,10 +174,7 @@ fn recorded_weights(dir: &Path, expected: &str, epoch: usize) -> Result<PathBuf,
 
 /// The data folder the run reads, as an absolute path when it can be known.
 fn data_folder(args: &DataArgs) -> Option<PathBuf> {
-    let dir = args
-        .data
-        .clone()
-        .or_else(|| std::env::var_os("MNIST_DIR").map(PathBuf::from))?;
+    let dir = data_source::named_folder(args)?;
     Some(std::path::absolute(&dir).unwrap_or(dir))
 }
 
