@@ -34,6 +34,7 @@
 //! - [`data`] reads IDX data sets such as MNIST.
 #![warn(missing_docs)]
 
+pub mod atomic;
 pub mod data;
 pub mod eval;
 pub mod nn;

@@ -47,10 +47,10 @@ pub(super) fn remove_temporary_files(dir: &Path) {
         let Some(name) = name.to_str() else { continue };
         let ours = [MODEL_FILE, NEXT_MODEL_FILE, METRICS_FILE, STATE_FILE]
             .iter()
-            .any(|target| atomic::is_temporary_of(name, target))
+            .any(|target| ferrograd::atomic::is_temporary_of(name, target))
             || name
                 .strip_suffix(".png")
-                .is_some_and(|stem| atomic::is_temporary_of(stem, "loss"));
+                .is_some_and(|stem| ferrograd::atomic::is_temporary_of(stem, "loss"));
         if ours {
             let _ = fs::remove_file(entry.path());
         }
@@ -92,7 +92,8 @@ pub(super) fn write_loss_plot(path: &Path, history: &[EpochRecord]) -> Result<()
     let train: Vec<f64> = history.iter().map(|r| r.train_loss).collect();
     let val: Vec<f64> = history.iter().map(|r| r.test.loss).collect();
     // `loss.tmp-PID.png`: the plotter picks the image format from the extension.
-    let mut temporary = atomic::temporary_path(&path.with_extension("")).into_os_string();
+    let mut temporary =
+        ferrograd::atomic::temporary_path(&path.with_extension("")).into_os_string();
     temporary.push(".png");
     let temporary = PathBuf::from(temporary);
     let drawn = plot::loss_curve(&temporary, &train, &val);

@@ -2,8 +2,8 @@
 //! files, the format PyTorch, candle and NumPy read: [`save`], [`load`], [`CheckpointError`].
 
 use std::borrow::Cow;
-use std::fs::{self, File};
-use std::io::{self, Write};
+use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
 
 use ndarray::ArrayD;
@@ -141,7 +141,7 @@ pub fn save<T: Element>(
         .map(|(name, param)| (name, LeBytes::new(&param.data())));
     let bytes =
         safetensors::serialize(tensors, None).map_err(|e| write_error(io::Error::other(e)))?;
-    write_atomically(path, &bytes).map_err(write_error)
+    crate::atomic::write(path, &bytes).map_err(write_error)
 }
 
 /// Copies the tensors of the safetensors file at `path` into the parameters of `module`, in
@@ -308,24 +308,4 @@ impl View for LeBytes {
     fn data_len(&self) -> usize {
         self.bytes.len()
     }
-}
-
-/// Writes `bytes` to a temporary file next to `path`, flushes it to disk and renames it to
-/// `path`; removes the temporary file if any step fails.
-fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut temp = path.as_os_str().to_owned();
-    temp.push(format!(".tmp-{}", std::process::id()));
-    let temp = PathBuf::from(temp);
-    let result = write_synced(&temp, bytes).and_then(|()| fs::rename(&temp, path));
-    if result.is_err() {
-        let _ = fs::remove_file(&temp);
-    }
-    result
-}
-
-/// Creates `path` holding `bytes` and waits until they are on disk.
-fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut file = File::create(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
 }
