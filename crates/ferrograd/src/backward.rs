@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use ndarray::{ArrayD, ArrayView2, Axis, IxDyn, Zip};
 
-use crate::broadcast::broadcast_grad_accumulate;
+use crate::broadcast::sum_to_shape;
 use crate::error::{TensorError, unwrap_or_fail};
 use crate::op::{Op, OpKind};
 use crate::{Element, Tensor};
@@ -79,12 +79,7 @@ impl<T: Element> Tensor<T> {
                 let Some(input_grad) = input_grad else {
                     continue;
                 };
-                let shape = input.shape();
-                let input_grad = if input_grad.shape() == shape.as_slice() {
-                    input_grad
-                } else {
-                    broadcast_grad_accumulate(&shape, &input_grad)
-                };
+                let input_grad = sum_to_shape(input_grad, input.data().shape());
                 let slot = &mut grads[position[&input.node_ptr()]];
                 match slot {
                     Some(sum) => *sum += &input_grad,

@@ -1,7 +1,7 @@
 //! NumPy broadcasting: the shape two operands combine to, and a gradient summed back to an
 //! operand's shape.
 
-use ndarray::{ArrayD, Axis};
+use ndarray::{ArrayD, Axis, CowArray};
 
 use crate::Element;
 
@@ -45,6 +45,22 @@ pub fn broadcast_grad_accumulate<T: Element>(shape: &[usize], grad: &ArrayD<T>) 
     if grad.shape() == shape {
         return grad.clone();
     }
+    sum_broadcast_axes(shape, grad)
+}
+
+/// [`broadcast_grad_accumulate`] for a gradient backward owns: returned as it is when it
+/// already has `shape`.
+pub(crate) fn sum_to_shape<T: Element>(grad: ArrayD<T>, shape: &[usize]) -> ArrayD<T> {
+    if grad.shape() == shape {
+        grad
+    } else {
+        sum_broadcast_axes(shape, &grad)
+    }
+}
+
+/// Sums the axes along which `shape` was broadcast to `grad`'s shape, reading `grad` in place.
+#[track_caller]
+fn sum_broadcast_axes<T: Element>(shape: &[usize], grad: &ArrayD<T>) -> ArrayD<T> {
     let fits = broadcast_shape(shape, grad.shape()).is_some_and(|s| s == grad.shape());
     if !fits {
         crate::error::fail(crate::TensorError::GradShape {
@@ -54,14 +70,15 @@ pub fn broadcast_grad_accumulate<T: Element>(shape: &[usize], grad: &ArrayD<T>) 
         });
     }
     let extra = grad.ndim() - shape.len();
-    let mut summed = match extra {
-        0 => grad.clone(),
-        _ => (1..extra).fold(grad.sum_axis(Axis(0)), |g, _| g.sum_axis(Axis(0))),
-    };
-    for (axis, &size) in shape.iter().enumerate() {
-        if size == 1 && summed.shape()[axis] != 1 {
-            summed = summed.sum_axis(Axis(axis)).insert_axis(Axis(axis));
+    let mut summed = CowArray::from(grad.view());
+    // From the last axis down, so that the axes still to sum keep their index.
+    for axis in (0..grad.ndim()).rev() {
+        let keep = axis >= extra && shape[axis - extra] == 1 && grad.shape()[axis] != 1;
+        if axis < extra {
+            summed = summed.sum_axis(Axis(axis)).into();
+        } else if keep {
+            summed = summed.sum_axis(Axis(axis)).insert_axis(Axis(axis)).into();
         }
     }
-    summed
+    summed.into_owned()
 }
