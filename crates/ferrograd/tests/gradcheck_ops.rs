@@ -66,11 +66,18 @@ fn distinct_array(shape: Vec<usize>) -> impl Strategy<Value = ArrayD<f64>> {
     )
 }
 
-/// Two operands whose shapes broadcast together, the right one safe to divide by.
+/// Two operands whose shapes broadcast together, both safe to divide by: the properties also
+/// swap them. (A divisor near 0, such as 0.0009, makes b/a so curved that central differences
+/// with `EPS` are off by more than the tolerance: the check, not the gradient, fails.)
 fn broadcast_pair() -> impl Strategy<Value = (ArrayD<f64>, ArrayD<f64>)> {
     shape(0, 4)
         .prop_flat_map(|result| (operand_shape(result.clone()), operand_shape(result)))
-        .prop_flat_map(|(lhs, rhs)| (array_of(lhs, any_value()), array_of(rhs, away_from_zero())))
+        .prop_flat_map(|(lhs, rhs)| {
+            (
+                array_of(lhs, away_from_zero()),
+                array_of(rhs, away_from_zero()),
+            )
+        })
 }
 
 /// Every axis of a rank-`rank` tensor, counted from the front and from the back.
