@@ -5,11 +5,11 @@
 # Not part of the tests or CI. It runs for ~10 minutes and needs a quiet 2-core machine.
 #
 # usage: bench/compare.sh [--setup] [REPS]        (REPS: rounds, default 3)
-#   --setup   copy ../shared/bench/rust-peers to $PEERS and build it (~15 min on 2 cores),
-#             create the Python venv $PYENV with numpy, jax, torch (~4 GB, torch is the CUDA build),
-#             and build ferrograd with --features threads into $FG_THREADS_DIR.
+#   --setup   copy ../shared/bench/rust-peers to $PEERS and build it (~15 min on 2 cores);
+#             create the Python venv $PYENV with numpy, jax, torch (~4 GB, torch is the CUDA build).
+# ferrograd runs as "ferrograd t1" and "ferrograd t2" (train --threads 1 / --threads 2, one binary).
 # environment:
-#   SHARED=../shared   PEERS=/tmp/peers   PYENV=/tmp/pyenv   FG_THREADS_DIR=/tmp/fg-threads
+#   SHARED=../shared   PEERS=/tmp/peers   PYENV=/tmp/pyenv
 #   OUT=/tmp/fg-compare-<time>   (raw logs, runs.tsv, summary.txt)
 #   WAIT_MAX=1200  seconds to wait for the machine to go quiet (load < 1.2, no compiler running)
 set -euo pipefail
@@ -18,7 +18,6 @@ SHARED=${SHARED:-$repo/../shared}
 SHARED=$(cd "$SHARED" && pwd)
 PEERS=${PEERS:-/tmp/peers}
 PYENV=${PYENV:-/tmp/pyenv}
-FG_THREADS_DIR=${FG_THREADS_DIR:-/tmp/fg-threads}
 OUT=${OUT:-/tmp/fg-compare-$(date +%Y%m%d-%H%M%S)}
 WAIT_MAX=${WAIT_MAX:-1200}
 DATA=$SHARED/data/mnist
@@ -34,17 +33,11 @@ if [[ ${1:-} == --setup ]]; then
     python3 -m venv "$PYENV"
     "$PYENV/bin/pip" install numpy jax torch threadpoolctl
   fi
-  (cd "$repo" && cargo build --release -p ferrograd-cli --features threads --target-dir "$FG_THREADS_DIR")
 fi
 REPS=${1:-3}
 
 (cd "$repo" && cargo build --release -p ferrograd-cli)
-# Rebuild the threads build too, so both binaries are of the same commit.
-if [[ -d $FG_THREADS_DIR ]]; then
-  (cd "$repo" && cargo build --release -p ferrograd-cli --features threads --target-dir "$FG_THREADS_DIR")
-fi
 FG=$repo/target/release/ferrograd
-FGT=$FG_THREADS_DIR/release/ferrograd
 PY=$PYENV/bin/python
 for f in "$FG" "$PEERS/target/release/candle-mlp" "$PEERS/target/release/burn-mlp" "$PY"; do
   [[ -x $f ]] || { echo "missing $f (run with --setup)" >&2; exit 1; }
@@ -70,16 +63,14 @@ NOCORE=(-u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE) # numpy only, see the machine 
 CANDLE=$PEERS/target/release/candle-mlp
 BURN=$PEERS/target/release/burn-mlp
 
-names=("ferrograd" "candle t1" "burn-ndarray t1" "burn-flex t1" "numpy-f32 t1" "numpy-f64 t1"
-       "torch-f32 t1" "jax-f32 t1" "candle t2" "burn-ndarray t2" "burn-flex t2" "numpy-f32 t2"
-       "numpy-f64 t2" "torch-f32 t2" "jax-f32 t2")
-[[ -x $FGT ]] && names+=("ferrograd-threads t2")
+names=("ferrograd t1" "candle t1" "burn-ndarray t1" "burn-flex t1" "numpy-f32 t1" "numpy-f64 t1"
+       "torch-f32 t1" "jax-f32 t1" "ferrograd t2" "candle t2" "burn-ndarray t2" "burn-flex t2"
+       "numpy-f32 t2" "numpy-f64 t2" "torch-f32 t2" "jax-f32 t2")
 
 run() { # run NAME RUNDIR TIMEFILE: one epoch of configuration NAME, under /usr/bin/time
   local d=(--data "$DATA" --epochs 1) tm=(/usr/bin/time -o "$3" -f '%e %U %S %M')
   case $1 in
-    "ferrograd") rm -rf "$2"; "${tm[@]}" "$FG" train "${d[@]}" --out "$2" ;;
-    "ferrograd-threads t2") rm -rf "$2"; "${tm[@]}" env MATMUL_NUM_THREADS=2 "$FGT" train "${d[@]}" --out "$2" ;;
+    "ferrograd t"?) rm -rf "$2"; "${tm[@]}" "$FG" train "${d[@]}" --threads "${1: -1}" --out "$2" ;;
     "candle t"?) "${tm[@]}" "$CANDLE" "${d[@]}" --threads "${1: -1}" ;;
     "burn-ndarray t"?) "${tm[@]}" "$BURN" "${d[@]}" --backend ndarray --threads "${1: -1}" ;;
     "burn-flex t"?) "${tm[@]}" "$BURN" "${d[@]}" --backend flex --threads "${1: -1}" ;;
@@ -112,8 +103,7 @@ for round in $(seq "$REPS"); do
 done
 { date; uptime; } >"$OUT/machine-after.txt"
 
-"$FG" bench --json >"$OUT/bench.json"
-[[ -x $FGT ]] && "$FGT" bench --json >"$OUT/bench-threads.json"
+"$FG" bench --json >"$OUT/bench.json" # 1 and 2 threads
 /usr/bin/time -v "$FG" train --data "$DATA" --epochs 1 --out "$OUT/fg-rss" >"$OUT/rss.log" 2>&1
 
 python3 - "$OUT" <<'PY' | tee "$OUT/summary.txt"
@@ -124,15 +114,15 @@ for r in csv.DictReader(open(f"{out}/runs.tsv"), delimiter="\t"):
     if r["epoch_s"]:
         runs.setdefault(r["config"], []).append(r)
 med = lambda rows, f: st.median(f(r) for r in rows)
-fg = med(runs["ferrograd"], lambda r: float(r["epoch_s"]))
-print(f"{'config':22} {'median s':>9} {'peer/fg':>8} {'cpu/wall':>9} {'rss MiB':>8}  epoch_s of each run")
+fg = med(runs["ferrograd t1"], lambda r: float(r["epoch_s"]))
+print(f"{'config':22} {'median s':>9} {'/fg t1':>8} {'cpu/wall':>9} {'rss MiB':>8}  epoch_s of each run")
 for name, rows in runs.items():
     m = med(rows, lambda r: float(r["epoch_s"]))
     cpu = med(rows, lambda r: (float(r["user_s"]) + float(r["sys_s"])) / float(r["wall_s"]))
     rss = med(rows, lambda r: float(r["maxrss_kb"]) / 1024)
     each = " ".join(r["epoch_s"] for r in rows)
     print(f"{name:22} {m:9.3f} {m / fg:8.2f} {cpu:9.2f} {rss:8.0f}  {each}")
-for f in ("bench.json", "bench-threads.json"):
+for f in ("bench.json",):
     try:
         b = json.load(open(f"{out}/{f}"))
     except FileNotFoundError:

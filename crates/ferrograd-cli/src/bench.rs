@@ -1,27 +1,19 @@
 //! `ferrograd bench`: the machine's GEMM rate, the recipe's training step, and a sweep over
-//! hidden and batch sizes, with 1 and 2 GEMM threads.
+//! hidden and batch sizes, with the matrix products on 1 and on 2 threads.
 //!
-//! matrixmultiply (ndarray's GEMM) reads `MATMUL_NUM_THREADS` once per process and keeps it, so
-//! each thread count is measured in a child process (this binary again, with
-//! `bench --threads N --json` and the variable set) and the parent merges their reports.
+//! Each thread count is measured in this process, one after the other, with
+//! [`ferrograd::set_num_threads`]; the count the process had before is restored afterwards.
 
 pub mod malloc;
 pub mod measure;
 pub mod report;
 
 use std::io::IsTerminal;
-use std::process::Command;
 
 use crate::cli::BenchArgs;
 use crate::error::CliError;
 use measure::{Budget, RECIPE};
 use report::{Recipe, Report, Run, StepResult};
-
-/// The environment variable matrixmultiply reads its thread count from.
-const THREADS_VAR: &str = "MATMUL_NUM_THREADS";
-
-/// Whether this build's GEMM can use more than one thread.
-const GEMM_THREADING: bool = cfg!(feature = "threads");
 
 /// Runs the benchmarks and prints a table, or JSON with `--json`.
 pub fn run(args: &BenchArgs) -> Result<(), CliError> {
@@ -30,18 +22,35 @@ pub fn run(args: &BenchArgs) -> Result<(), CliError> {
     } else {
         "pinned"
     };
-    let report = match args.threads {
-        Some(threads) => with_threads(args, threads, malloc)?,
-        None => {
-            let counts: &[usize] = if GEMM_THREADING { &[1, 2] } else { &[1] };
-            let mut reports = counts
-                .iter()
-                .map(|&n| with_threads(args, n, malloc))
-                .collect::<Result<Vec<_>, _>>()?;
-            let mut merged = reports.remove(0);
-            merged.runs.extend(reports.into_iter().flat_map(|r| r.runs));
-            merged
+    let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+    let counts = match args.threads {
+        Some(threads) => vec![threads],
+        None if cpus == 1 => vec![1],
+        None => vec![1, 2],
+    };
+    let runs = {
+        let _restore = RestoreThreads(ferrograd::num_threads());
+        counts
+            .into_iter()
+            .map(|threads| {
+                ferrograd::set_num_threads(threads);
+                measure_run(args, threads)
+            })
+            .collect()
+    };
+    let report = Report {
+        build: if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
         }
+        .into(),
+        cpu_features: cpu_features(),
+        cpus,
+        malloc: malloc.into(),
+        quick: args.quick,
+        recipe: recipe_description(),
+        runs,
     };
     if args.json {
         println!("{}", report.to_json());
@@ -51,69 +60,18 @@ pub fn run(args: &BenchArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// The report for `threads` GEMM threads: measured here when this process's GEMM is set up for
-/// that count, otherwise by a child process that is.
-fn with_threads(args: &BenchArgs, threads: usize, malloc: &str) -> Result<Report, CliError> {
-    if !GEMM_THREADING {
-        if threads != 1 {
-            return Err(CliError::Usage(format!(
-                "--threads {threads}: this build's GEMM runs on one thread; rebuild with \
-                 `--features threads` to measure more"
-            )));
-        }
-        return Ok(measure_here(args, threads, malloc));
-    }
-    let set_here = std::env::var(THREADS_VAR).is_ok_and(|v| v.trim() == threads.to_string());
-    if set_here && args.threads == Some(threads) {
-        Ok(measure_here(args, threads, malloc))
-    } else {
-        in_child(args, threads)
+/// Sets the matrix products' thread count back to the one it holds when dropped.
+struct RestoreThreads(usize);
+
+impl Drop for RestoreThreads {
+    fn drop(&mut self) {
+        ferrograd::set_num_threads(self.0);
     }
 }
 
-/// Runs `bench --threads N --json` (with this run's other flags) in a child process whose GEMM
-/// uses `threads` threads, and reads its report.
-fn in_child(args: &BenchArgs, threads: usize) -> Result<Report, CliError> {
-    let exe = std::env::current_exe()
-        .map_err(|e| CliError::Usage(format!("bench: cannot find this program to re-run: {e}")))?;
-    let mut command = Command::new(&exe);
-    command
-        .args(["bench", "--json", "--threads", &threads.to_string()])
-        .env(THREADS_VAR, threads.to_string());
-    for (flag, on) in [
-        ("--quick", args.quick),
-        ("--recipe-only", args.recipe_only),
-        ("--malloc-default", args.malloc_default),
-    ] {
-        if on {
-            command.arg(flag);
-        }
-    }
-    for (flag, value) in [("--steps", args.steps), ("--reps", args.reps)] {
-        if let Some(value) = value {
-            command.args([flag, &value.to_string()]);
-        }
-    }
-    let output = command
-        .output()
-        .map_err(|e| CliError::Usage(format!("bench: cannot run {}: {e}", exe.display())))?;
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    eprint!("{stderr}");
-    if !output.status.success() {
-        return Err(CliError::Usage(format!(
-            "bench: the {threads}-thread measurement failed ({})",
-            output.status
-        )));
-    }
-    serde_json::from_slice(&output.stdout).map_err(|e| {
-        CliError::Usage(format!(
-            "bench: the {threads}-thread measurement printed no report: {e}"
-        ))
-    })
-}
-
-/// Measures everything in this process, whose GEMM uses `threads` threads.
-fn measure_here(args: &BenchArgs, threads: usize, malloc: &str) -> Report {
+/// Measures everything with the matrix products split over `threads` threads, the count this
+/// process has been set to.
+fn measure_run(args: &BenchArgs, threads: usize) -> Run {
     let quick = args.quick;
     let reps = args.reps.unwrap_or(if quick { 3 } else { 5 });
     let step_budget = Budget {
@@ -171,26 +129,12 @@ fn measure_here(args: &BenchArgs, threads: usize, malloc: &str) -> Report {
         }
     }
 
-    Report {
-        build: if cfg!(debug_assertions) {
-            "debug"
-        } else {
-            "release"
-        }
-        .into(),
-        cpu_features: cpu_features(),
-        cpus: std::thread::available_parallelism().map_or(1, usize::from),
-        gemm_threading: GEMM_THREADING,
-        malloc: malloc.into(),
-        quick,
-        recipe: recipe_description(),
-        runs: vec![Run {
-            threads,
-            gemm,
-            gemm_peak_gflops: peak,
-            recipe,
-            sweep,
-        }],
+    Run {
+        threads,
+        gemm,
+        gemm_peak_gflops: peak,
+        recipe,
+        sweep,
     }
 }
 

@@ -37,6 +37,24 @@ pub struct DataArgs {
     pub data: Option<PathBuf>,
 }
 
+/// How many threads the matrix products use, for the commands that train or evaluate.
+#[derive(Debug, Args)]
+pub struct ThreadsArgs {
+    /// Threads for matrix products (default: $FERROGRAD_NUM_THREADS, else every CPU); results
+    /// are identical for any count.
+    #[arg(long, value_name = "N", value_parser = positive_usize)]
+    pub threads: Option<usize>,
+}
+
+impl ThreadsArgs {
+    /// Sets the library's thread count to `--threads`, when given (else leaves its default).
+    pub fn apply(&self) {
+        if let Some(threads) = self.threads {
+            ferrograd::set_num_threads(threads);
+        }
+    }
+}
+
 /// `ferrograd train`.
 #[derive(Debug, Args)]
 pub struct TrainArgs {
@@ -74,10 +92,13 @@ pub struct TrainArgs {
     /// settings stored there.
     #[arg(long, value_name = "DIR", conflicts_with_all = RUN_SETTINGS)]
     pub resume: Option<PathBuf>,
+    /// How many threads the matrix products use (not a run setting: `--resume` takes it too).
+    #[command(flatten)]
+    pub threads: ThreadsArgs,
 }
 
 /// The flags of `train` that `--resume` takes from the run's folder instead (the settings
-/// `state.txt` keeps).
+/// `state.txt` keeps). `--threads` is not one: results do not depend on it.
 pub(crate) const RUN_SETTINGS: [&str; 8] = [
     "epochs",
     "batch_size",
@@ -110,6 +131,9 @@ pub struct EvalArgs {
     /// Activation the model was trained with.
     #[arg(long, default_value = "tanh", value_parser = parse_activation)]
     pub activation: Activation,
+    /// How many threads the matrix products use.
+    #[command(flatten)]
+    pub threads: ThreadsArgs,
 }
 
 /// The two halves of a data set.
@@ -150,9 +174,8 @@ pub struct BenchArgs {
     /// A short run: smaller GEMM squares, fewer repetitions and no hidden size 4096.
     #[arg(long)]
     pub quick: bool,
-    /// Measure with this many GEMM threads only (default: 1, then 2 when the build has
-    /// threaded GEMM). Each count runs in its own process, since the GEMM reads
-    /// MATMUL_NUM_THREADS once.
+    /// Measure with the matrix products split over this many threads only (default: 1, then 2
+    /// when there are at least 2 CPUs).
     #[arg(long, value_name = "N", value_parser = positive_usize)]
     pub threads: Option<usize>,
     /// Training steps per timed repetition (default: as many as fill a fixed time).

@@ -7,8 +7,14 @@ use ferrograd_cli::{bench, commands, error, train};
 fn main() {
     let cli = Cli::try_parse().unwrap_or_else(|e| error::exit_on_clap_error(e));
     let result = match &cli.command {
-        Command::Train(args) => train::run(args),
-        Command::Eval(args) => commands::eval(args),
+        Command::Train(args) => {
+            args.threads.apply();
+            train::run(args)
+        }
+        Command::Eval(args) => {
+            args.threads.apply();
+            commands::eval(args)
+        }
         Command::Show(args) => commands::show(args),
         Command::Bench(args) => bench::run(args),
     };

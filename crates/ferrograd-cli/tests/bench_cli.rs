@@ -1,7 +1,12 @@
 //! `ferrograd bench --quick --json`: the report has every key, with positive numbers. Nothing
-//! here asserts a speed (the test may run on a busy machine, in a debug build).
+//! here asserts a speed (the test may run on a busy machine, in a debug build). Also the
+//! `--threads` flag of `train` and `eval`.
+
+mod common;
 
 use std::process::Command;
+
+use common::{Fixture, assert_one_line_error, ferrograd, s};
 
 use serde_json::Value;
 
@@ -79,13 +84,18 @@ fn quick_json_has_every_measurement() {
     assert!((positive(recipe, "mflop_per_step") - 38.76).abs() < 0.01);
     assert!((positive(recipe, "gflop_per_epoch") - 72.68).abs() < 0.01);
 
-    let threading = report["gemm_threading"].as_bool().unwrap();
+    assert!(
+        report.get("gemm_threading").is_none(),
+        "every build splits products over threads now: {report}"
+    );
+    let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+    assert_eq!(report["cpus"].as_u64().unwrap(), cpus as u64);
     let runs = report["runs"].as_array().unwrap();
     let threads: Vec<u64> = runs
         .iter()
         .map(|r| r["threads"].as_u64().unwrap())
         .collect();
-    assert_eq!(threads, if threading { vec![1, 2] } else { vec![1] });
+    assert_eq!(threads, if cpus >= 2 { vec![1, 2] } else { vec![1] });
     for run in runs {
         let gemm = run["gemm"].as_array().unwrap();
         assert!(!gemm.is_empty());
@@ -157,4 +167,137 @@ fn the_table_names_the_recipe() {
     assert!(table.contains("784-256-256-10"), "{table}");
     assert!(table.contains("38.76 MFLOP"), "{table}");
     assert!(table.contains("<- recipe"), "{table}");
+}
+
+#[test]
+fn two_threads_are_measured_in_every_build() {
+    let report = bench(&[
+        "--json",
+        "--threads",
+        "2",
+        "--recipe-only",
+        "--steps",
+        "2",
+        "--reps",
+        "1",
+    ]);
+    let runs = report["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 1);
+    let recipe = &runs[0]["recipe"];
+    assert_eq!(runs[0]["threads"], 2);
+    assert_eq!(
+        (&recipe["batch"], &recipe["hidden"]),
+        (&32.into(), &256.into())
+    );
+    positive(recipe, "us_per_step");
+    positive(recipe, "gemm_only_us_per_step");
+    assert!(
+        recipe["final_loss"].as_f64().unwrap().is_finite(),
+        "{recipe}"
+    );
+}
+
+#[test]
+fn the_table_compares_one_and_two_threads() {
+    let output = Command::new(env!("CARGO_BIN_EXE_ferrograd"))
+        .args(["bench", "--recipe-only", "--steps", "1", "--reps", "1"])
+        .output()
+        .expect("run ferrograd");
+    assert!(output.status.success());
+    let table = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        table.contains("== matrix products on 1 thread =="),
+        "{table}"
+    );
+    if std::thread::available_parallelism().map_or(1, usize::from) >= 2 {
+        assert!(
+            table.contains("== matrix products on 2 threads =="),
+            "{table}"
+        );
+        assert!(table.contains("== 2 vs 1 threads"), "{table}");
+    }
+}
+
+// ---------------------------------------------------------------------------- train/eval --threads
+
+#[test]
+fn train_and_eval_reject_zero_threads() {
+    let output = ferrograd(&["train", "--threads", "0"]);
+    assert_one_line_error(&output, 2, &["--threads", "must be at least 1"]);
+    let output = ferrograd(&["eval", "--model", "model.safetensors", "--threads", "0"]);
+    assert_one_line_error(&output, 2, &["--threads", "must be at least 1"]);
+    let output = ferrograd(&["train", "--threads", "some"]);
+    assert_one_line_error(&output, 2, &["--threads", "'some'"]);
+}
+
+/// Training's weights do not depend on `--threads`, and `--resume` takes `--threads` (it is not
+/// a run setting): 2 threads for one epoch, then 1 for the second, equals 1 thread throughout.
+#[test]
+fn threads_do_not_change_training_and_resume_takes_them() {
+    let fixture = Fixture::new(64, 16);
+    let data = fixture.data();
+    let train = |epochs: &str, threads: &str, out: &str| {
+        let output = ferrograd(&[
+            "train",
+            "--data",
+            s(&data),
+            "--epochs",
+            epochs,
+            // Large enough that the products are split over 2 threads.
+            "--hidden",
+            "64",
+            "--batch-size",
+            "16",
+            "--threads",
+            threads,
+            "--out",
+            s(&fixture.path(out)),
+        ]);
+        assert!(output.status.success(), "{output:?}");
+    };
+    let weights = |out: &str| std::fs::read(fixture.path(out).join("model.safetensors")).unwrap();
+    train("1", "1", "one");
+    train("1", "2", "two");
+    assert!(
+        weights("one") == weights("two"),
+        "the weights depend on --threads"
+    );
+
+    train("2", "1", "straight");
+    let state = fixture.path("two").join("state.txt");
+    let text = std::fs::read_to_string(&state).unwrap();
+    assert!(
+        !text.contains("threads"),
+        "threads is not a run setting: {text}"
+    );
+    std::fs::write(&state, text.replace("epochs=1\n", "epochs=2\n")).unwrap();
+    let output = ferrograd(&[
+        "train",
+        "--resume",
+        s(&fixture.path("two")),
+        "--threads",
+        "1",
+    ]);
+    assert!(output.status.success(), "{output:?}");
+    assert!(String::from_utf8_lossy(&output.stdout).contains("Epoch 2/2"));
+    assert!(
+        weights("two") == weights("straight"),
+        "the resumed weights differ"
+    );
+
+    let model = fixture.path("straight").join("model.safetensors");
+    let eval = |threads: &str| {
+        let output = ferrograd(&[
+            "eval",
+            "--data",
+            s(&data),
+            "--model",
+            s(&model),
+            "--threads",
+            threads,
+        ]);
+        assert!(output.status.success(), "{output:?}");
+        output.stdout
+    };
+    assert_eq!(eval("1"), eval("2"));
 }

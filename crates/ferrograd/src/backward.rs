@@ -6,6 +6,7 @@ use ndarray::{ArrayD, ArrayView2, Axis, IxDyn, Zip};
 
 use crate::broadcast::sum_to_shape;
 use crate::error::{TensorError, unwrap_or_fail};
+use crate::gemm::mat_mul;
 use crate::op::{Op, OpKind};
 use crate::{Element, Tensor};
 
@@ -139,7 +140,6 @@ fn derivative<T: Element>(op: &Op<T>, out: &ArrayD<T>, grad: ArrayD<T>) -> Vec<O
                 needs(1).then(|| -(&grad * &*input(0)) / &b.mapv(|v| v * v)),
             ]
         }
-        // C = A·B: dA = G·Bᵀ, dB = Aᵀ·G
         // C = A·B: dA = G·Bᵀ, dB = Aᵀ·G; a leaf's share goes straight into its gradient buffer.
         OpKind::Matmul => {
             let (a, b) = (input(0), input(1));
@@ -149,7 +149,7 @@ fn derivative<T: Element>(op: &Op<T>, out: &ArrayD<T>, grad: ArrayD<T>) -> Vec<O
                     target.gradient_mut().add_product(x, y);
                     None
                 } else {
-                    Some(x.dot(&y).into_dyn())
+                    Some(mat_mul(x, y).into_dyn())
                 }
             };
             vec![

@@ -1,9 +1,9 @@
 //! The gradient a leaf accumulates over backward passes, cleared by `zero_grad` without a write.
 
-use ndarray::linalg::general_mat_mul;
 use ndarray::{ArrayD, ArrayView2, Ix2};
 
 use crate::Element;
+use crate::gemm::{mat_mul, mat_mul_into};
 
 /// A leaf's accumulated gradient. `zero` only marks the buffer as zero; the next contribution
 /// then overwrites it instead of adding, so clearing costs nothing and a matrix product's
@@ -59,10 +59,10 @@ impl<T: Element> Gradient<T> {
         match &mut self.sum {
             Some(sum) => {
                 let beta = if self.zeroed { T::zero() } else { T::one() };
-                let mut c = sum.view_mut().into_dimensionality::<Ix2>().expect("2-d");
-                general_mat_mul(T::one(), &a, &b, beta, &mut c);
+                let c = sum.view_mut().into_dimensionality::<Ix2>().expect("2-d");
+                mat_mul_into(a, b, beta, c);
             }
-            None => self.sum = Some(a.dot(&b).into_dyn()),
+            None => self.sum = Some(mat_mul(a, b).into_dyn()),
         }
         self.zeroed = false;
     }

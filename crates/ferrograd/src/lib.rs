@@ -31,12 +31,14 @@
 //! - [`no_grad`] evaluates without recording; [`gradcheck`] compares gradients with finite
 //!   differences;
 //! - [`nn`] has layers, the MLP and losses; [`optim`] has SGD and Adam;
-//! - [`data`] reads IDX data sets such as MNIST.
+//! - [`data`] reads IDX data sets such as MNIST;
+//! - [`gemm`] is the matrix product, split over [`set_num_threads`] threads (default: every CPU).
 #![warn(missing_docs)]
 
 pub mod atomic;
 pub mod data;
 pub mod eval;
+pub mod gemm;
 pub mod nn;
 pub mod optim;
 
@@ -52,6 +54,7 @@ mod gradient;
 mod op;
 mod operators;
 mod ops;
+mod parallel;
 mod tensor;
 
 pub use broadcast::{broadcast_grad_accumulate, broadcast_shape};
@@ -59,4 +62,5 @@ pub use element::Element;
 pub use error::TensorError;
 pub use grad_mode::{is_grad_enabled, no_grad};
 pub use gradcheck::{GradcheckReport, gradcheck};
+pub use parallel::{num_threads, set_num_threads};
 pub use tensor::{Tensor, live_tensors};

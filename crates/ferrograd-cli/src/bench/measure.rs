@@ -1,9 +1,13 @@
 //! The measurements: GEMM rate, the training step, and the step's matrix products alone.
+//!
+//! Every product here is [`ferrograd::gemm::mat_mul`], the engine's own, so each is split over
+//! the threads the process is set to ([`ferrograd::set_num_threads`]) just as in training.
 
 use std::hint::black_box;
 use std::time::Instant;
 
 use ferrograd::Tensor;
+use ferrograd::gemm::mat_mul;
 use ferrograd::nn::{Activation, Mlp, Module, cross_entropy};
 use ferrograd::optim::{Optimizer, Sgd};
 use ndarray::Array2;
@@ -144,14 +148,15 @@ fn random_matrix(rng: &mut SplitMix, rows: usize, cols: usize) -> Array2<f32> {
     Array2::from_shape_fn((rows, cols), |_| rng.signed())
 }
 
-/// The rate of `a.dot(&b)` for random `n×n` `f32` matrices: ndarray's `.dot()` on 2-d arrays,
-/// which is the call the engine's `matmul` makes (matrixmultiply's sgemm).
+/// The rate of `mat_mul(a, b)` for random `n×n` `f32` matrices: the product the engine's
+/// `matmul` and its gradients compute (matrixmultiply's sgemm in blocks split over the
+/// configured threads).
 pub fn gemm(n: usize, budget: Budget) -> GemmResult {
     let mut rng = SplitMix(n as u64);
     let a = random_matrix(&mut rng, n, n);
     let b = random_matrix(&mut rng, n, n);
     let timing = time_reps(budget, || {
-        black_box(black_box(&a).dot(black_box(&b)));
+        black_box(mat_mul(black_box(a.view()), black_box(b.view())));
     });
     let seconds = timing.median();
     GemmResult {
@@ -213,7 +218,8 @@ pub fn train_step(
 
 /// The eight matrix products of one training step, with the layouts the engine uses (`x·W`
 /// forward; `aᵀ·g` for a weight's gradient and `g·Wᵀ` for an input's, on transposed views),
-/// on random data.
+/// on random data, each through [`mat_mul`] with the configured threads. (The engine writes a
+/// weight's gradient into its buffer with `mat_mul_into`, the same product split the same way.)
 fn step_products(rng: &mut SplitMix, batch: usize, hidden: usize) -> impl FnMut() {
     let x = random_matrix(rng, batch, INPUTS);
     let w1 = random_matrix(rng, INPUTS, hidden);
@@ -225,14 +231,14 @@ fn step_products(rng: &mut SplitMix, batch: usize, hidden: usize) -> impl FnMut(
     let g2 = random_matrix(rng, batch, hidden);
     let g3 = random_matrix(rng, batch, CLASSES);
     move || {
-        black_box(x.dot(&w1));
-        black_box(a1.dot(&w2));
-        black_box(a2.dot(&w3));
-        black_box(a2.t().dot(&g3));
-        black_box(g3.dot(&w3.t()));
-        black_box(a1.t().dot(&g2));
-        black_box(g2.dot(&w2.t()));
-        black_box(x.t().dot(&g1));
+        black_box(mat_mul(x.view(), w1.view()));
+        black_box(mat_mul(a1.view(), w2.view()));
+        black_box(mat_mul(a2.view(), w3.view()));
+        black_box(mat_mul(a2.t(), g3.view()));
+        black_box(mat_mul(g3.view(), w3.t()));
+        black_box(mat_mul(a1.t(), g2.view()));
+        black_box(mat_mul(g2.view(), w2.t()));
+        black_box(mat_mul(x.t(), g1.view()));
     }
 }
 

@@ -13,15 +13,13 @@ pub struct Report {
     pub cpu_features: Vec<String>,
     /// Logical CPUs available to the process.
     pub cpus: usize,
-    /// Whether this build's GEMM can use threads (the `threads` cargo feature).
-    pub gemm_threading: bool,
     /// `pinned` (mmap 32 MiB, trim 256 MiB) or `default` (glibc's adaptive thresholds).
     pub malloc: String,
     /// Whether this was a `--quick` run.
     pub quick: bool,
     /// The recipe whose step is measured.
     pub recipe: Recipe,
-    /// One entry per GEMM thread count.
+    /// One entry per thread count, in the order measured.
     pub runs: Vec<Run>,
 }
 
@@ -42,10 +40,10 @@ pub struct Recipe {
     pub gflop_per_epoch: f64,
 }
 
-/// The measurements with one GEMM thread count.
+/// The measurements with one thread count.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Run {
-    /// GEMM threads (MATMUL_NUM_THREADS).
+    /// Threads the matrix products are split over (`ferrograd::set_num_threads`).
     pub threads: usize,
     /// The rate of large square products.
     pub gemm: Vec<GemmResult>,
@@ -117,16 +115,11 @@ impl Report {
         let r = &self.recipe;
         let _ = writeln!(
             out,
-            "ferrograd bench: {} build, {} CPUs ({}), GEMM = ndarray .dot() -> matrixmultiply \
-             sgemm, threading {}, malloc {}",
+            "ferrograd bench: {} build, {} CPUs ({}), GEMM = ferrograd::gemm::mat_mul \
+             (matrixmultiply sgemm, split over the run's threads), malloc {}",
             self.build,
             self.cpus,
             self.cpu_features.join(" "),
-            if self.gemm_threading {
-                "on"
-            } else {
-                "off (build with --features threads)"
-            },
             self.malloc,
         );
         if self.build != "release" {
@@ -156,7 +149,11 @@ impl Report {
 /// One thread count's GEMM rates and step table.
 fn write_run(out: &mut String, run: &Run) {
     let plural = if run.threads == 1 { "" } else { "s" };
-    let _ = writeln!(out, "\n== {} GEMM thread{plural} ==", run.threads);
+    let _ = writeln!(
+        out,
+        "\n== matrix products on {} thread{plural} ==",
+        run.threads
+    );
     if !run.gemm.is_empty() {
         let sizes: Vec<String> = run
             .gemm

@@ -3,6 +3,7 @@
 use ndarray::{ArrayView2, Ix2};
 
 use crate::error::{TensorError, unwrap_or_fail};
+use crate::gemm::mat_mul;
 use crate::op::OpKind;
 use crate::{Element, Tensor};
 
@@ -35,7 +36,7 @@ impl<T: Element> Tensor<T> {
         if lhs.ncols() != rhs.nrows() {
             return Err(error());
         }
-        let product = lhs.dot(&rhs).into_dyn();
+        let product = mat_mul(lhs, rhs).into_dyn();
         Ok(Tensor::from_op(product, OpKind::Matmul, &[self, other]))
     }
 }

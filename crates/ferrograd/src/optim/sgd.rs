@@ -1,9 +1,13 @@
 //! [`Sgd`]: stochastic gradient descent, with momentum and weight decay.
 
-use ndarray::{ArrayD, Zip};
+use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD, Axis, Zip};
 
 use super::Optimizer;
+use crate::parallel::{parts_for, run_each};
 use crate::{Element, Tensor};
+
+/// Parameters with fewer elements per thread than this are updated on the calling thread.
+const MIN_PER_PART: usize = 32 * 1024;
 
 /// Stochastic gradient descent, as PyTorch's `torch.optim.SGD` (without dampening or
 /// Nesterov): for each parameter `p` with gradient `g`,
@@ -64,22 +68,41 @@ impl<T: Element> Sgd<T> {
 impl<T: Element> Optimizer for Sgd<T> {
     fn step(&mut self) {
         let (lr, momentum, decay) = (self.lr, self.momentum, self.weight_decay);
+        let update =
+            |mut p: ArrayViewMutD<T>, v: Option<ArrayViewMutD<T>>, g: ArrayViewD<T>| match v {
+                None => Zip::from(&mut p)
+                    .and(&g)
+                    .for_each(|p, &g| *p -= lr * (g + decay * *p)),
+                Some(mut v) => Zip::from(&mut p).and(&mut v).and(&g).for_each(|p, v, &g| {
+                    *v = momentum * *v + g + decay * *p;
+                    *p -= lr * *v;
+                }),
+            };
         for (param, velocity) in self.params.iter().zip(&mut self.velocities) {
             let Some(grad) = param.grad_ref() else {
                 continue;
             };
             let mut p = param.data_mut();
-            if momentum == T::zero() {
-                Zip::from(&mut *p)
-                    .and(&*grad)
-                    .for_each(|p, &g| *p -= lr * (g + decay * *p));
-            } else {
-                let v = velocity.get_or_insert_with(|| ArrayD::zeros(p.raw_dim()));
-                Zip::from(&mut *p).and(v).and(&*grad).for_each(|p, v, &g| {
-                    *v = momentum * *v + g + decay * *p;
-                    *p -= lr * *v;
-                });
+            let v = (momentum != T::zero())
+                .then(|| velocity.get_or_insert_with(|| ArrayD::zeros(p.raw_dim())));
+            let rows = p.shape().first().copied().unwrap_or(1);
+            let parts = parts_for(p.len(), MIN_PER_PART).min(rows);
+            if parts == 1 {
+                update(p.view_mut(), v.map(|v| v.view_mut()), grad.view());
+                continue;
             }
+            // Row blocks of a large parameter are updated on all threads at once.
+            let block = rows.div_ceil(parts);
+            let velocities: Box<dyn Iterator<Item = _>> = match v {
+                Some(v) => Box::new(v.axis_chunks_iter_mut(Axis(0), block).map(Some)),
+                None => Box::new(std::iter::repeat_with(|| None)),
+            };
+            let blocks = p
+                .axis_chunks_iter_mut(Axis(0), block)
+                .zip(velocities)
+                .zip(grad.axis_chunks_iter(Axis(0), block))
+                .collect();
+            run_each(blocks, |((p, v), g)| update(p, v, g));
         }
     }
 

@@ -1,0 +1,128 @@
+//! The matrix product [`Tensor::matmul`](crate::Tensor::matmul) and its gradients use, split into
+//! column (or row) blocks of the result over [`set_num_threads`](crate::set_num_threads) threads.
+//!
+//! Each block is one `ndarray` GEMM (matrixmultiply) on views, so a block's elements are computed
+//! exactly as in the whole product and the result does not depend on the thread count. Operands
+//! may be any views, transposed ones included; nothing is copied.
+
+use ndarray::linalg::general_mat_mul;
+use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis};
+
+use crate::Element;
+use crate::parallel::{parts_for, run_each};
+
+/// Below this many multiply-adds per thread, splitting costs more than it saves.
+const MIN_WORK_PER_THREAD: usize = 16 * 1024;
+
+/// Blocks are a multiple of this many rows or columns wide, whole GEMM kernel tiles.
+const BLOCK_ALIGN: usize = 16;
+
+/// `a·b` as a new row-major matrix.
+///
+/// ```
+/// use ndarray::array;
+/// let a = array![[1.0f32, 2.0], [3.0, 4.0]];
+/// assert_eq!(ferrograd::gemm::mat_mul(a.view(), a.t()), array![[5.0, 11.0], [11.0, 25.0]]);
+/// ```
+///
+/// # Panics
+/// When the inner sizes differ.
+pub fn mat_mul<T: Element>(a: ArrayView2<T>, b: ArrayView2<T>) -> Array2<T> {
+    let mut c = Array2::zeros((a.nrows(), b.ncols()));
+    mat_mul_into(a, b, T::zero(), c.view_mut());
+    c
+}
+
+/// `c = a·b + beta·c`, written in place.
+///
+/// ```
+/// use ndarray::array;
+/// let mut c = array![[1.0f64]];
+/// ferrograd::gemm::mat_mul_into(array![[2.0]].view(), array![[3.0]].view(), 1.0, c.view_mut());
+/// assert_eq!(c[[0, 0]], 7.0);
+/// ```
+///
+/// # Panics
+/// When the shapes do not fit `(m, k)·(k, n) = (m, n)`.
+pub fn mat_mul_into<T: Element>(
+    a: ArrayView2<T>,
+    b: ArrayView2<T>,
+    beta: T,
+    mut c: ArrayViewMut2<T>,
+) {
+    let (m, n) = c.dim();
+    assert!(
+        a.ncols() == b.nrows() && a.nrows() == m && b.ncols() == n,
+        "matrix product shapes do not fit: {:?}·{:?} into {:?}",
+        a.shape(),
+        b.shape(),
+        c.shape()
+    );
+    let work = m * n * a.ncols();
+    let by_columns = n >= m;
+    let width = if by_columns { n } else { m };
+    let parts = parts_for(work, MIN_WORK_PER_THREAD).min(width / BLOCK_ALIGN);
+    if parts <= 1 {
+        general_mat_mul(T::one(), &a, &b, beta, &mut c);
+        return;
+    }
+    let block = width.div_ceil(parts).next_multiple_of(BLOCK_ALIGN);
+    let mut blocks = Vec::with_capacity(parts);
+    let mut rest = Some(c);
+    let mut start = 0;
+    while let Some(c) = rest.take() {
+        let end = (start + block).min(width);
+        let (c, tail) = if end < width {
+            let axis = if by_columns { Axis(1) } else { Axis(0) };
+            let (head, tail) = c.split_at(axis, end - start);
+            (head, Some(tail))
+        } else {
+            (c, None)
+        };
+        let (a, b) = if by_columns {
+            (a, b.slice_move(ndarray::s![.., start..end]))
+        } else {
+            (a.slice_move(ndarray::s![start..end, ..]), b)
+        };
+        blocks.push((a, b, c));
+        rest = tail;
+        start = end;
+    }
+    run_each(blocks, |(a, b, mut c)| {
+        general_mat_mul(T::one(), &a, &b, beta, &mut c)
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array2;
+
+    fn matrix(rows: usize, cols: usize, seed: usize) -> Array2<f32> {
+        Array2::from_shape_fn((rows, cols), |(i, j)| {
+            (((i * 31 + j * 17 + seed * 7) % 23) as f32 - 11.0) * 0.37
+        })
+    }
+
+    #[test]
+    fn split_products_equal_the_whole_product_bit_for_bit() {
+        let shapes = [
+            (32, 784, 256),
+            (784, 32, 256),
+            (256, 32, 10),
+            (33, 257, 129),
+            (200, 3, 1),
+        ];
+        for (m, k, n) in shapes {
+            let (a, b) = (matrix(m, k, 1), matrix(k, n, 2));
+            let at = matrix(k, m, 3);
+            let mut whole = matrix(m, n, 4);
+            general_mat_mul(1.0, &at.t(), &b, 1.0, &mut whole);
+            let mut split = matrix(m, n, 4);
+            crate::parallel::set_num_threads(4);
+            mat_mul_into(at.t(), b.view(), 1.0, split.view_mut());
+            assert_eq!(whole, split, "{m}x{k}x{n}, accumulating, transposed lhs");
+            assert_eq!(a.dot(&b), mat_mul(a.view(), b.view()), "{m}x{k}x{n}");
+        }
+    }
+}
