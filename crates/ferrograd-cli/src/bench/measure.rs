@@ -7,7 +7,7 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use ferrograd::Tensor;
-use ferrograd::gemm::mat_mul;
+use ferrograd::gemm::{mat_mul, mat_mul_into};
 use ferrograd::nn::{Activation, Mlp, Module, cross_entropy};
 use ferrograd::optim::{Optimizer, Sgd};
 use ndarray::Array2;
@@ -218,8 +218,9 @@ pub fn train_step(
 
 /// The eight matrix products of one training step, with the layouts the engine uses (`x·W`
 /// forward; `aᵀ·g` for a weight's gradient and `g·Wᵀ` for an input's, on transposed views),
-/// on random data, each through [`mat_mul`] with the configured threads. (The engine writes a
-/// weight's gradient into its buffer with `mat_mul_into`, the same product split the same way.)
+/// on random data, each through the engine's [`mat_mul`] with the configured threads. Weight
+/// gradients are written into buffers kept across steps with [`mat_mul_into`], as the engine
+/// writes them into each weight's gradient buffer.
 fn step_products(rng: &mut SplitMix, batch: usize, hidden: usize) -> impl FnMut() {
     let x = random_matrix(rng, batch, INPUTS);
     let w1 = random_matrix(rng, INPUTS, hidden);
@@ -230,15 +231,17 @@ fn step_products(rng: &mut SplitMix, batch: usize, hidden: usize) -> impl FnMut(
     let g1 = random_matrix(rng, batch, hidden);
     let g2 = random_matrix(rng, batch, hidden);
     let g3 = random_matrix(rng, batch, CLASSES);
+    let (mut dw1, mut dw2, mut dw3) = (w1.clone(), w2.clone(), w3.clone());
     move || {
         black_box(mat_mul(x.view(), w1.view()));
         black_box(mat_mul(a1.view(), w2.view()));
         black_box(mat_mul(a2.view(), w3.view()));
-        black_box(mat_mul(a2.t(), g3.view()));
+        mat_mul_into(a2.t(), g3.view(), 0.0, dw3.view_mut());
         black_box(mat_mul(g3.view(), w3.t()));
-        black_box(mat_mul(a1.t(), g2.view()));
+        mat_mul_into(a1.t(), g2.view(), 0.0, dw2.view_mut());
         black_box(mat_mul(g2.view(), w2.t()));
-        black_box(mat_mul(x.t(), g1.view()));
+        mat_mul_into(x.t(), g1.view(), 0.0, dw1.view_mut());
+        black_box((&dw1, &dw2, &dw3));
     }
 }
 
