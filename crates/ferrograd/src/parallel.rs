@@ -5,9 +5,9 @@
 //! the calling thread posts a job to helpers that spin for [`SPIN`] after their last job, and only
 //! then sleep. OpenMP runtimes wait the same way.
 //!
-//! Spinning only pays while each helper has a CPU to itself. When a helper falls well behind the
-//! caller (another program has its CPU), products run on the calling thread for [`BACK_OFF`],
-//! which lets the helpers sleep and the other program run, and then the helpers are tried again.
+//! Splitting only pays while each helper has a CPU to itself. When helpers fall behind the caller
+//! (another program has their CPU), products run on the calling thread for [`BACK_OFF`], which
+//! lets the helpers sleep and the other program run, and then the helpers are tried again.
 
 use std::any::Any;
 use std::cell::UnsafeCell;
@@ -27,6 +27,10 @@ static THREADS: AtomicUsize = AtomicUsize::new(0);
 /// than the caller's own part took.
 const LATE: Duration = Duration::from_micros(500);
 
+/// Helpers are also behind when, over this many jobs, the caller spent longer waiting for them
+/// than on its own parts: running their parts itself would have been as fast.
+const WINDOW: u32 = 64;
+
 /// How long products stay on the calling thread after a helper fell behind.
 const BACK_OFF: Duration = Duration::from_millis(100);
 
@@ -34,12 +38,33 @@ const BACK_OFF: Duration = Duration::from_millis(100);
 static POOL: Mutex<Pool> = Mutex::new(Pool {
     helpers: Vec::new(),
     serial_until: None,
+    window: (0, Duration::ZERO, Duration::ZERO),
 });
 
 struct Pool {
     helpers: Vec<Arc<Helper>>,
-    /// Set when a helper fell behind: until then, jobs run on the calling thread.
+    /// Set when helpers fell behind: until then, jobs run on the calling thread.
     serial_until: Option<Instant>,
+    /// Jobs in the current [`WINDOW`], the caller's time on its own parts, and its time waiting.
+    window: (u32, Duration, Duration),
+}
+
+impl Pool {
+    /// Records a job where the caller spent `own` on its part and then `waited` for the helpers,
+    /// and runs serially for a while if they fell behind.
+    fn pace(&mut self, own: Duration, waited: Duration) {
+        let (jobs, own_sum, waited_sum) = &mut self.window;
+        *jobs += 1;
+        *own_sum += own;
+        *waited_sum += waited;
+        let behind = waited > own.max(LATE) || (*jobs == WINDOW && waited_sum > own_sum);
+        if *jobs == WINDOW || behind {
+            self.window = (0, Duration::ZERO, Duration::ZERO);
+        }
+        if behind {
+            self.serial_until = Some(Instant::now() + BACK_OFF);
+        }
+    }
 }
 
 /// Sets how many threads (the calling one included) large matrix products are split over.
@@ -94,7 +119,7 @@ pub(crate) fn parts_for(work: usize, min_per_part: usize) -> usize {
 /// others on helpers, and returns when all have finished. A part whose helper has not started it
 /// by the time the caller is done with its own (the helper's CPU is busy with another program)
 /// is run by the caller. Runs serially while another thread uses the helpers, and for
-/// [`BACK_OFF`] after an awake helper fell behind (see [`LATE`]). A panic in any part is resumed
+/// [`BACK_OFF`] after awake helpers fell behind (see [`LATE`] and [`WINDOW`]). A panic in any part is resumed
 /// here after every part has stopped.
 fn run_parts(parts: usize, job: &(dyn Fn(usize) + Sync)) {
     let mut pool = match POOL.try_lock() {
@@ -132,14 +157,14 @@ fn run_parts(parts: usize, job: &(dyn Fn(usize) + Sync)) {
     }
     let waiting = Instant::now();
     drop(posted);
-    let behind = !woken && waiting.elapsed() > own.max(LATE);
+    let waited = waiting.elapsed();
     for helper in helpers {
         if let Some(panic) = helper.take_panic() {
             resume_unwind(panic);
         }
     }
-    if behind {
-        pool.serial_until = Some(Instant::now() + BACK_OFF);
+    if !woken {
+        pool.pace(own, waited);
     }
 }
 
