@@ -88,7 +88,7 @@ pub fn mat_mul_into<T: Element>(
         rest = tail;
         start = end;
     }
-    run_each(blocks, |(a, b, mut c)| {
+    run_each(blocks, work, |(a, b, mut c)| {
         general_mat_mul(T::one(), &a, &b, beta, &mut c)
     });
 }

@@ -5,9 +5,10 @@
 //! the calling thread posts a job to helpers that spin for [`SPIN`] after their last job, and only
 //! then sleep. OpenMP runtimes wait the same way.
 //!
-//! Splitting only pays while each helper has a CPU to itself. When helpers fall behind the caller
-//! (another program has their CPU), products run on the calling thread for [`BACK_OFF`], which
-//! lets the helpers sleep and the other program run, and then the helpers are tried again.
+//! Splitting only pays while each helper has a CPU to itself: when another program holds one, or
+//! a virtual machine's two CPUs share one physical core, the split runs slower than the caller
+//! alone. So the pool times both ways as it goes ([`Tuner`]) and keeps to the faster one; idle
+//! helpers then sleep and leave their CPU to whoever needs it.
 
 use std::any::Any;
 use std::cell::UnsafeCell;
@@ -23,47 +24,130 @@ const SPIN: Duration = Duration::from_millis(1);
 /// The number of threads (the caller included) that large matrix products are split over.
 static THREADS: AtomicUsize = AtomicUsize::new(0);
 
-/// A helper that was awake is behind when the caller waits longer than this for it, and longer
-/// than the caller's own part took.
-const LATE: Duration = Duration::from_micros(500);
+/// Jobs run the way that was faster for a stretch of this many jobs, then the other way for
+/// [`PROBE`] jobs; each probe that confirms the choice doubles the stretch, up to [`STRETCH_MAX`].
+const STRETCH: u32 = 1024;
 
-/// Helpers are also behind when, over this many jobs, the caller spent longer waiting for them
-/// than on its own parts: running their parts itself would have been as fast.
-const WINDOW: u32 = 64;
+/// The longest stretch between probes.
+const STRETCH_MAX: u32 = 16 * 1024;
 
-/// How long products stay on the calling thread after a helper fell behind.
-const BACK_OFF: Duration = Duration::from_millis(100);
+/// How many jobs of each way are timed to compare them.
+const PROBE: u32 = 256;
+
+/// A job's time counts until the next job begins (the caller's work in between is slowed too
+/// when a spinning helper shares its core), unless the caller was away longer than this.
+const GAP: Duration = Duration::from_millis(2);
 
 /// The helpers; locked while a job runs, so one caller uses them at a time.
 static POOL: Mutex<Pool> = Mutex::new(Pool {
     helpers: Vec::new(),
-    serial_until: None,
-    window: (0, Duration::ZERO, Duration::ZERO),
+    tuner: Tuner::NEW,
 });
 
 struct Pool {
     helpers: Vec<Arc<Helper>>,
-    /// Set when helpers fell behind: until then, jobs run on the calling thread.
-    serial_until: Option<Instant>,
-    /// Jobs in the current [`WINDOW`], the caller's time on its own parts, and its time waiting.
-    window: (u32, Duration, Duration),
+    tuner: Tuner,
 }
 
-impl Pool {
-    /// Records a job where the caller spent `own` on its part and then `waited` for the helpers,
-    /// and runs serially for a while if they fell behind.
-    fn pace(&mut self, own: Duration, waited: Duration) {
-        let (jobs, own_sum, waited_sum) = &mut self.window;
-        *jobs += 1;
-        *own_sum += own;
-        *waited_sum += waited;
-        let behind = waited > own.max(LATE) || (*jobs == WINDOW && waited_sum > own_sum);
-        if *jobs == WINDOW || behind {
-            self.window = (0, Duration::ZERO, Duration::ZERO);
+/// Chooses between splitting jobs over the helpers and running them on the caller alone: runs a
+/// stretch of jobs the faster way, then [`PROBE`] jobs the other way, and compares the time per
+/// unit of work of the probe with that of the stretch's last [`PROBE`] jobs. A training loop
+/// repeats the same jobs, so both samples see the same mix.
+struct Tuner {
+    serial_is_faster: bool,
+    stretch: u32,
+    /// Jobs begun in this stretch and probe.
+    jobs: u32,
+    kept: Rate,
+    probed: Rate,
+    previous: Option<Job>,
+}
+
+/// A job that began at `start`, took `time` for `work`, and is timed for `sample`, if any.
+struct Job {
+    start: Instant,
+    time: Duration,
+    work: usize,
+    sample: Option<Sample>,
+}
+
+/// Which way's sample a job is timed for.
+enum Sample {
+    /// The way the stretch runs.
+    Kept,
+    /// The other way, in the probe after the stretch.
+    Probed,
+}
+
+/// Time taken over work done.
+#[derive(Clone, Copy)]
+struct Rate {
+    time: Duration,
+    work: usize,
+}
+
+impl Rate {
+    const ZERO: Rate = Rate {
+        time: Duration::ZERO,
+        work: 0,
+    };
+
+    fn per_work(&self) -> f64 {
+        self.time.as_secs_f64() / self.work.max(1) as f64
+    }
+}
+
+impl Tuner {
+    /// Splitting first.
+    const NEW: Tuner = Tuner {
+        serial_is_faster: false,
+        stretch: STRETCH,
+        jobs: 0,
+        kept: Rate::ZERO,
+        probed: Rate::ZERO,
+        previous: None,
+    };
+
+    /// Starts a job at `now`; true if it is to run on the caller alone.
+    fn begin(&mut self, now: Instant) -> bool {
+        if let Some(job) = self.previous.take() {
+            let until_now = now - job.start;
+            let rate = job.sample.map(|sample| match sample {
+                Sample::Kept => &mut self.kept,
+                Sample::Probed => &mut self.probed,
+            });
+            if let Some(rate) = rate.filter(|_| until_now < job.time + GAP) {
+                rate.time += until_now;
+                rate.work += job.work;
+            }
         }
-        if behind {
-            self.serial_until = Some(Instant::now() + BACK_OFF);
+        if self.jobs == self.stretch + PROBE {
+            // By a clear margin, so that noise does not flip the choice back and forth.
+            if self.probed.per_work() < 0.9 * self.kept.per_work() {
+                self.serial_is_faster = !self.serial_is_faster;
+                self.stretch = STRETCH;
+            } else {
+                self.stretch = (self.stretch * 2).min(STRETCH_MAX);
+            }
+            (self.jobs, self.kept, self.probed) = (0, Rate::ZERO, Rate::ZERO);
         }
+        self.jobs += 1;
+        self.serial_is_faster != (self.jobs > self.stretch)
+    }
+
+    /// Ends at `now` the job of `work` begun at `start` (see [`begin`](Self::begin)).
+    fn end(&mut self, start: Instant, now: Instant, work: usize) {
+        let sample = if self.jobs > self.stretch {
+            Some(Sample::Probed)
+        } else {
+            (self.jobs > self.stretch - PROBE).then_some(Sample::Kept)
+        };
+        self.previous = Some(Job {
+            start,
+            time: now - start,
+            work,
+            sample,
+        });
     }
 }
 
@@ -101,10 +185,11 @@ pub fn num_threads() -> usize {
     }
 }
 
-/// Runs `job` on each of `parts` at the same time, the first on the calling thread.
-pub(crate) fn run_each<P: Send>(parts: Vec<P>, job: impl Fn(P) + Sync) {
+/// Runs `job` on each of `parts` at the same time, the first on the calling thread. `work` is
+/// their size in any unit proportional to their cost (multiply-adds, elements), to time by.
+pub(crate) fn run_each<P: Send>(parts: Vec<P>, work: usize, job: impl Fn(P) + Sync) {
     let slots: Vec<Mutex<Option<P>>> = parts.into_iter().map(|p| Mutex::new(Some(p))).collect();
-    run_parts(slots.len(), &|i| {
+    run_parts(slots.len(), work, &|i| {
         let part = slots[i].lock().map(|mut slot| slot.take());
         job(part.ok().flatten().expect("each part is taken once"));
     });
@@ -118,21 +203,19 @@ pub(crate) fn parts_for(work: usize, min_per_part: usize) -> usize {
 /// Runs `job(0)`, ..., `job(parts - 1)` at the same time, the first on the calling thread and the
 /// others on helpers, and returns when all have finished. A part whose helper has not started it
 /// by the time the caller is done with its own (the helper's CPU is busy with another program)
-/// is run by the caller. Runs serially while another thread uses the helpers, and for
-/// [`BACK_OFF`] after awake helpers fell behind (see [`LATE`] and [`WINDOW`]). A panic in any part is resumed
-/// here after every part has stopped.
-fn run_parts(parts: usize, job: &(dyn Fn(usize) + Sync)) {
+/// is run by the caller. Runs them one after another on the caller while another thread uses the
+/// helpers, or when the [`Tuner`] found that faster. A panic in any part is resumed here after
+/// every part has stopped.
+fn run_parts(parts: usize, work: usize, job: &(dyn Fn(usize) + Sync)) {
     let mut pool = match POOL.try_lock() {
         Ok(pool) => pool,
         Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
         Err(TryLockError::WouldBlock) => return (0..parts).for_each(job),
     };
-    if pool
-        .serial_until
-        .is_some_and(|until| Instant::now() < until)
-    {
-        drop(pool);
-        return (0..parts).for_each(job);
+    let start = Instant::now();
+    if pool.tuner.begin(start) {
+        (0..parts).for_each(job);
+        return pool.tuner.end(start, Instant::now(), work);
     }
     while pool.helpers.len() < parts - 1 {
         let index = pool.helpers.len() + 1;
@@ -143,29 +226,22 @@ fn run_parts(parts: usize, job: &(dyn Fn(usize) + Sync)) {
     // function returns even when a part panics, waits for every claimed part to finish.
     let job: &'static (dyn Fn(usize) + Sync) = unsafe { std::mem::transmute(job) };
     let posted = Posted(helpers);
-    let mut woken = false;
     for helper in helpers {
-        woken |= helper.post(job);
+        helper.post(job);
     }
-    let start = Instant::now();
     job(0);
-    let own = start.elapsed();
     for (index, helper) in (1..).zip(helpers) {
         if helper.withdraw() {
             job(index);
         }
     }
-    let waiting = Instant::now();
     drop(posted);
-    let waited = waiting.elapsed();
     for helper in helpers {
         if let Some(panic) = helper.take_panic() {
             resume_unwind(panic);
         }
     }
-    if !woken {
-        pool.pace(own, waited);
-    }
+    pool.tuner.end(start, Instant::now(), work);
 }
 
 /// Helpers holding a job; dropping it withdraws the parts nobody has started and waits for the
@@ -225,16 +301,13 @@ impl Helper {
         receiver.recv().expect("the helper thread started")
     }
 
-    /// Posts `job`; true if the helper had to be woken.
-    fn post(&self, job: &'static (dyn Fn(usize) + Sync)) -> bool {
+    fn post(&self, job: &'static (dyn Fn(usize) + Sync)) {
         // Safety: every earlier job is claimed and finished, so nothing reads `job` now.
         unsafe { *self.job.get() = Some(job) };
         self.posted.fetch_add(1, Ordering::SeqCst);
-        let asleep = self.sleeping.load(Ordering::SeqCst);
-        if asleep {
+        if self.sleeping.load(Ordering::SeqCst) {
             self.thread.unpark();
         }
-        asleep
     }
 
     /// Takes job `n` for whoever calls, unless it was taken already.
@@ -317,11 +390,53 @@ mod tests {
     use super::*;
     use std::sync::atomic::AtomicU32;
 
+    /// Feeds `tuner` `jobs` back-to-back jobs of one unit of work from `clock`, each taking
+    /// `split` or `serial` depending on how it is told to run; returns how many ran serially.
+    fn run_jobs(
+        tuner: &mut Tuner,
+        clock: &mut Instant,
+        jobs: u32,
+        split: Duration,
+        serial: Duration,
+    ) -> u32 {
+        let mut serial_jobs = 0;
+        for _ in 0..jobs {
+            let start = *clock;
+            let on_caller = tuner.begin(start);
+            serial_jobs += u32::from(on_caller);
+            *clock += if on_caller { serial } else { split };
+            tuner.end(start, *clock, 1);
+        }
+        serial_jobs
+    }
+
+    #[test]
+    fn the_tuner_keeps_to_the_faster_way_and_follows_a_change() {
+        let (fast, slow) = (Duration::from_micros(20), Duration::from_micros(30));
+        let mut tuner = Tuner::NEW;
+        let mut clock = Instant::now();
+        // Splitting is faster: only the probes run serially, fewer as the stretches grow.
+        let serial = run_jobs(&mut tuner, &mut clock, 100_000, fast, slow);
+        assert!(!tuner.serial_is_faster);
+        assert!(serial < 100_000 / 20, "{serial} probes");
+        // The helpers' CPUs get busy: within a stretch and a probe, jobs stay on the caller.
+        run_jobs(&mut tuner, &mut clock, STRETCH_MAX + PROBE, slow * 2, slow);
+        assert!(tuner.serial_is_faster);
+        let split = 50_000 - run_jobs(&mut tuner, &mut clock, 50_000, slow * 2, slow);
+        assert!(split < 50_000 / 20, "{split} probes");
+        // Quiet again: back to splitting.
+        run_jobs(&mut tuner, &mut clock, STRETCH_MAX + PROBE, fast, slow);
+        assert!(!tuner.serial_is_faster);
+        // A timing within the margin does not flip the choice.
+        run_jobs(&mut tuner, &mut clock, 50_000, slow, slow * 21 / 20);
+        assert!(!tuner.serial_is_faster);
+    }
+
     #[test]
     fn every_part_runs_once() {
         for parts in 1..=4 {
             let runs: Vec<AtomicU32> = (0..parts).map(|_| AtomicU32::new(0)).collect();
-            run_parts(parts, &|i| {
+            run_parts(parts, 1, &|i| {
                 runs[i].fetch_add(1, Ordering::Relaxed);
             });
             assert!(runs.iter().all(|r| r.load(Ordering::Relaxed) == 1));
@@ -333,7 +448,7 @@ mod tests {
         for failing in [0, 1] {
             let finished = AtomicU32::new(0);
             let outcome = catch_unwind(AssertUnwindSafe(|| {
-                run_parts(2, &|i| {
+                run_parts(2, 1, &|i| {
                     if i == failing {
                         panic!("part {i} failed");
                     }
@@ -350,7 +465,7 @@ mod tests {
             );
         }
         let total = AtomicU32::new(0);
-        run_parts(3, &|i| {
+        run_parts(3, 1, &|i| {
             total.fetch_add(i as u32 + 1, Ordering::Relaxed);
         });
         assert_eq!(total.load(Ordering::Relaxed), 6);
@@ -361,7 +476,7 @@ mod tests {
         let total = AtomicU32::new(0);
         for _ in 0..3 {
             thread::sleep(SPIN * 5);
-            run_parts(2, &|_| {
+            run_parts(2, 1, &|_| {
                 total.fetch_add(1, Ordering::Relaxed);
             });
         }
@@ -375,7 +490,7 @@ mod tests {
                 scope.spawn(|| {
                     for _ in 0..200 {
                         let total = AtomicU32::new(0);
-                        run_parts(2, &|i| {
+                        run_parts(2, 1, &|i| {
                             total.fetch_add(i as u32 + 1, Ordering::Relaxed);
                         });
                         assert_eq!(total.load(Ordering::Relaxed), 3);

@@ -102,7 +102,7 @@ impl<T: Element> Optimizer for Sgd<T> {
                 .zip(velocities)
                 .zip(grad.axis_chunks_iter(Axis(0), block))
                 .collect();
-            run_each(blocks, |((p, v), g)| update(p, v, g));
+            run_each(blocks, grad.len(), |((p, v), g)| update(p, v, g));
         }
     }
 
