@@ -25,7 +25,8 @@ const SPIN: Duration = Duration::from_millis(1);
 static THREADS: AtomicUsize = AtomicUsize::new(0);
 
 /// Jobs run the way that was faster for a stretch of this many jobs, then the other way for
-/// [`PROBE`] jobs; each probe that confirms the choice doubles the stretch, up to [`STRETCH_MAX`].
+/// [`PROBE`] jobs (see [`Tuner`]); each probe that confirms the choice doubles the stretch, up to
+/// [`STRETCH_MAX`].
 const STRETCH: u32 = 1024;
 
 /// The longest stretch between probes.
@@ -49,34 +50,27 @@ struct Pool {
     tuner: Tuner,
 }
 
-/// Chooses between splitting jobs over the helpers and running them on the caller alone: runs a
-/// stretch of jobs the faster way, then [`PROBE`] jobs the other way, and compares the time per
-/// unit of work of the probe with that of the stretch's last [`PROBE`] jobs. A training loop
-/// repeats the same jobs, so both samples see the same mix.
+/// Chooses between splitting jobs over the helpers and running them on the caller alone. It runs
+/// a stretch of jobs the faster way, [`PROBE`] jobs the other way, and [`PROBE`] more the faster
+/// way, and compares the time per unit of work of the probe with that of the jobs just before and
+/// just after it: the probe must beat both, so a change in the work meanwhile cannot fake a win.
+/// (A training loop repeats the same jobs, so the three samples see the same mix.)
 struct Tuner {
     serial_is_faster: bool,
     stretch: u32,
-    /// Jobs begun in this stretch and probe.
+    /// Jobs begun since the stretch began.
     jobs: u32,
-    kept: Rate,
-    probed: Rate,
+    /// The rates sampled before, during and after the probe.
+    samples: [Rate; 3],
     previous: Option<Job>,
 }
 
-/// A job that began at `start`, took `time` for `work`, and is timed for `sample`, if any.
+/// A job that began at `start` and took `time` for `work`; timed for `samples[sample]`, if any.
 struct Job {
     start: Instant,
     time: Duration,
     work: usize,
-    sample: Option<Sample>,
-}
-
-/// Which way's sample a job is timed for.
-enum Sample {
-    /// The way the stretch runs.
-    Kept,
-    /// The other way, in the probe after the stretch.
-    Probed,
+    sample: Option<usize>,
 }
 
 /// Time taken over work done.
@@ -103,8 +97,7 @@ impl Tuner {
         serial_is_faster: false,
         stretch: STRETCH,
         jobs: 0,
-        kept: Rate::ZERO,
-        probed: Rate::ZERO,
+        samples: [Rate::ZERO; 3],
         previous: None,
     };
 
@@ -112,41 +105,39 @@ impl Tuner {
     fn begin(&mut self, now: Instant) -> bool {
         if let Some(job) = self.previous.take() {
             let until_now = now - job.start;
-            let rate = job.sample.map(|sample| match sample {
-                Sample::Kept => &mut self.kept,
-                Sample::Probed => &mut self.probed,
-            });
-            if let Some(rate) = rate.filter(|_| until_now < job.time + GAP) {
+            if let Some(rate) = job.sample.map(|i| &mut self.samples[i])
+                && until_now < job.time + GAP
+            {
                 rate.time += until_now;
                 rate.work += job.work;
             }
         }
-        if self.jobs == self.stretch + PROBE {
-            // By a clear margin, so that noise does not flip the choice back and forth.
-            if self.probed.per_work() < 0.9 * self.kept.per_work() {
+        if self.jobs == self.stretch + 2 * PROBE {
+            let [before, probed, after] = self.samples.map(|rate| rate.per_work());
+            // Faster than both, by a margin, so that neither noise nor a change in the work
+            // flips the choice.
+            if probed < 0.9 * before.min(after) {
                 self.serial_is_faster = !self.serial_is_faster;
                 self.stretch = STRETCH;
             } else {
                 self.stretch = (self.stretch * 2).min(STRETCH_MAX);
             }
-            (self.jobs, self.kept, self.probed) = (0, Rate::ZERO, Rate::ZERO);
+            (self.jobs, self.samples) = (0, [Rate::ZERO; 3]);
         }
         self.jobs += 1;
-        self.serial_is_faster != (self.jobs > self.stretch)
+        let probing = (self.stretch + 1..=self.stretch + PROBE).contains(&self.jobs);
+        self.serial_is_faster != probing
     }
 
     /// Ends at `now` the job of `work` begun at `start` (see [`begin`](Self::begin)).
     fn end(&mut self, start: Instant, now: Instant, work: usize) {
-        let sample = if self.jobs > self.stretch {
-            Some(Sample::Probed)
-        } else {
-            (self.jobs > self.stretch - PROBE).then_some(Sample::Kept)
-        };
+        let first_sampled = self.stretch - PROBE;
         self.previous = Some(Job {
             start,
             time: now - start,
             work,
-            sample,
+            sample: (self.jobs > first_sampled)
+                .then(|| ((self.jobs - first_sampled - 1) / PROBE) as usize),
         });
     }
 }
@@ -167,6 +158,8 @@ impl Tuner {
 pub fn set_num_threads(threads: usize) {
     assert!(threads > 0, "the thread count must be at least 1");
     THREADS.store(threads, Ordering::Relaxed);
+    // What was timed with the old count says nothing about the new one.
+    POOL.lock().unwrap_or_else(|p| p.into_inner()).tuner = Tuner::NEW;
 }
 
 /// The number of threads large matrix products are split over; see [`set_num_threads`].
@@ -429,6 +422,19 @@ mod tests {
         assert!(!tuner.serial_is_faster);
         // A timing within the margin does not flip the choice.
         run_jobs(&mut tuner, &mut clock, 50_000, slow, slow * 21 / 20);
+        assert!(!tuner.serial_is_faster);
+    }
+
+    #[test]
+    fn the_tuner_ignores_a_probe_during_which_the_work_changed() {
+        let (fast, slow) = (Duration::from_micros(20), Duration::from_micros(30));
+        let mut tuner = Tuner::NEW;
+        let mut clock = Instant::now();
+        // Splitting is faster throughout, but jobs cost a fifth per unit of work from the moment
+        // the probe begins: the serial probe looks faster than the dear split jobs before it,
+        // not than the cheap ones after it.
+        run_jobs(&mut tuner, &mut clock, STRETCH, fast * 5, slow * 5);
+        run_jobs(&mut tuner, &mut clock, 3 * PROBE, fast, slow);
         assert!(!tuner.serial_is_faster);
     }
 
