@@ -170,7 +170,7 @@ fn the_table_names_the_recipe() {
 }
 
 #[test]
-fn two_threads_are_measured_in_every_build() {
+fn bench_measures_two_threads_on_request() {
     let report = bench(&[
         "--json",
         "--threads",
