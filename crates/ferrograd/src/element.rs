@@ -27,8 +27,9 @@ pub trait Element:
     /// Widens this value to `f64`.
     fn to_f64(self) -> f64;
     /// The hyperbolic tangent as the `tanh` operation computes it: for `f32` a rational
-    /// approximation within 8 ulp (relative error below 5e-7) of the correctly rounded value that the compiler can
-    /// vectorise (libm's `tanhf` took a quarter of a training step); for `f64`, libm's.
+    /// approximation within 8 ulp (relative error below 5e-7) of the correctly rounded value,
+    /// which the compiler can vectorise (libm's `tanhf` took a quarter of a training step); for
+    /// `f64`, libm's.
     fn tanh_fast(self) -> Self;
 }
 

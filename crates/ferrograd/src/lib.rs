@@ -56,6 +56,7 @@ mod operators;
 mod ops;
 mod parallel;
 mod tensor;
+mod vectorised;
 
 pub use broadcast::{broadcast_grad_accumulate, broadcast_shape};
 pub use element::Element;

@@ -1,11 +1,23 @@
 //! Element-wise functions of one tensor.
 
+use ndarray::ArrayD;
+
 use crate::op::OpKind;
+use crate::vectorised::vectorised;
 use crate::{Element, Tensor};
 
 impl<T: Element> Tensor<T> {
     fn map(&self, kind: OpKind<T>, f: impl Fn(T) -> T) -> Tensor<T> {
-        let data = self.data().mapv(f);
+        let x = self.data();
+        let data = match x.as_slice() {
+            Some(values) => {
+                let mut out = vec![T::zero(); values.len()];
+                vectorised(|| out.iter_mut().zip(values).for_each(|(y, &x)| *y = f(x)));
+                ArrayD::from_shape_vec(x.raw_dim(), out).expect("same shape")
+            }
+            None => x.mapv(f),
+        };
+        drop(x);
         Tensor::from_op(data, kind, &[self])
     }
 
