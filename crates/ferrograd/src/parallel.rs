@@ -6,8 +6,8 @@
 //! then sleep. OpenMP runtimes wait the same way.
 //!
 //! Splitting only pays while each helper has a CPU to itself: when another program holds one, or
-//! a virtual machine's two CPUs share one physical core, the split runs slower than the caller
-//! alone. So the pool times both ways as it goes ([`Tuner`]) and keeps to the faster one; idle
+//! busy CPUs slow each other down (as seen on virtual machines), the split runs slower than the
+//! caller alone. So the pool times both ways as it goes ([`Tuner`]) and keeps to the faster one; idle
 //! helpers then sleep and leave their CPU to whoever needs it.
 
 use std::any::Any;
