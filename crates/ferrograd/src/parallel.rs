@@ -148,6 +148,10 @@ impl Tuner {
 /// product on the calling thread. Results are the same bit for bit whatever the count: a split
 /// product computes each output element exactly as the whole one does.
 ///
+/// The helper threads start on first use, spin for 1 ms after each product before they sleep,
+/// and are left idle while running on the calling thread alone measures faster (another program
+/// busy on their CPUs, say).
+///
 /// ```
 /// ferrograd::set_num_threads(1);
 /// assert_eq!(ferrograd::num_threads(), 1);
