@@ -6,7 +6,7 @@
 //! may be any views, transposed ones included; nothing is copied.
 
 use ndarray::linalg::general_mat_mul;
-use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis};
+use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis, s};
 
 use crate::Element;
 use crate::parallel::{parts_for, run_each};
@@ -67,27 +67,20 @@ pub fn mat_mul_into<T: Element>(
         return;
     }
     let block = width.div_ceil(parts).next_multiple_of(BLOCK_ALIGN);
-    let mut blocks = Vec::with_capacity(parts);
-    let mut rest = Some(c);
-    let mut start = 0;
-    while let Some(c) = rest.take() {
-        let end = (start + block).min(width);
-        let (c, tail) = if end < width {
-            let axis = if by_columns { Axis(1) } else { Axis(0) };
-            let (head, tail) = c.split_at(axis, end - start);
-            (head, Some(tail))
-        } else {
-            (c, None)
-        };
-        let (a, b) = if by_columns {
-            (a, b.slice_move(ndarray::s![.., start..end]))
-        } else {
-            (a.slice_move(ndarray::s![start..end, ..]), b)
-        };
-        blocks.push((a, b, c));
-        rest = tail;
-        start = end;
-    }
+    let axis = if by_columns { Axis(1) } else { Axis(0) };
+    let blocks: Vec<_> = c
+        .axis_chunks_iter_mut(axis, block)
+        .enumerate()
+        .map(|(i, c)| {
+            let range = i * block..i * block + c.len_of(axis);
+            let (a, b) = if by_columns {
+                (a, b.slice_move(s![.., range]))
+            } else {
+                (a.slice_move(s![range, ..]), b)
+            };
+            (a, b, c)
+        })
+        .collect();
     run_each(blocks, work, |(a, b, mut c)| {
         general_mat_mul(T::one(), &a, &b, beta, &mut c)
     });

@@ -93,16 +93,13 @@ impl<T: Element> Optimizer for Sgd<T> {
             }
             // Row blocks of a large parameter are updated on all threads at once.
             let block = rows.div_ceil(parts);
-            let velocities: Box<dyn Iterator<Item = _>> = match v {
-                Some(v) => Box::new(v.axis_chunks_iter_mut(Axis(0), block).map(Some)),
-                None => Box::new(std::iter::repeat_with(|| None)),
-            };
+            let mut velocities = v.map(|v| v.axis_chunks_iter_mut(Axis(0), block));
             let blocks = p
                 .axis_chunks_iter_mut(Axis(0), block)
-                .zip(velocities)
                 .zip(grad.axis_chunks_iter(Axis(0), block))
+                .map(|(p, g)| (p, velocities.as_mut().and_then(Iterator::next), g))
                 .collect();
-            run_each(blocks, grad.len(), |((p, v), g)| update(p, v, g));
+            run_each(blocks, grad.len(), |(p, v, g)| update(p, v, g));
         }
     }
 
