@@ -2,7 +2,7 @@
 //! hidden and batch sizes, with the matrix products on 1 and on 2 threads.
 //!
 //! Each thread count is measured in this process, one after the other, with
-//! [`ferrograd::set_num_threads`]; the count the process had before is restored afterwards.
+//! [`ferrograd::set_num_threads`].
 
 pub mod malloc;
 pub mod measure;
@@ -28,16 +28,13 @@ pub fn run(args: &BenchArgs) -> Result<(), CliError> {
         None if cpus == 1 => vec![1],
         None => vec![1, 2],
     };
-    let runs = {
-        let _restore = RestoreThreads(ferrograd::num_threads());
-        counts
-            .into_iter()
-            .map(|threads| {
-                ferrograd::set_num_threads(threads);
-                measure_run(args, threads)
-            })
-            .collect()
-    };
+    let runs = counts
+        .into_iter()
+        .map(|threads| {
+            ferrograd::set_num_threads(threads);
+            measure_run(args, threads)
+        })
+        .collect();
     let report = Report {
         build: if cfg!(debug_assertions) {
             "debug"
@@ -58,15 +55,6 @@ pub fn run(args: &BenchArgs) -> Result<(), CliError> {
         print!("{}", report.to_table());
     }
     Ok(())
-}
-
-/// Sets the matrix products' thread count back to the one it holds when dropped.
-struct RestoreThreads(usize);
-
-impl Drop for RestoreThreads {
-    fn drop(&mut self) {
-        ferrograd::set_num_threads(self.0);
-    }
 }
 
 /// Measures everything with the matrix products split over `threads` threads, the count this
