@@ -113,8 +113,64 @@ mod tests {
     }
 }
 
-mod sealed {
-    pub trait Sealed {}
-    impl Sealed for f32 {}
-    impl Sealed for f64 {}
+pub(crate) mod sealed {
+    use ndarray::linalg::general_mat_mul;
+    use ndarray::{ArrayView2, ArrayViewMut2};
+
+    use crate::small_gemm::{self, Kernel};
+
+    pub trait Sealed: Sized {
+        /// The kernel for the [`gemm`](crate::gemm) product `c = a·b`.
+        fn choose_kernel(
+            a: &ArrayView2<Self>,
+            b: &ArrayView2<Self>,
+            c: &ArrayViewMut2<Self>,
+        ) -> Kernel;
+        /// `c = a·b + beta·c` with `kernel`, for the whole product or a block of it.
+        fn mat_mul_block(
+            kernel: Kernel,
+            a: ArrayView2<Self>,
+            b: ArrayView2<Self>,
+            beta: Self,
+            c: ArrayViewMut2<Self>,
+        );
+    }
+
+    impl Sealed for f32 {
+        fn choose_kernel(
+            a: &ArrayView2<f32>,
+            b: &ArrayView2<f32>,
+            c: &ArrayViewMut2<f32>,
+        ) -> Kernel {
+            Kernel::choose(a, b, c)
+        }
+        fn mat_mul_block(
+            kernel: Kernel,
+            a: ArrayView2<f32>,
+            b: ArrayView2<f32>,
+            beta: f32,
+            c: ArrayViewMut2<f32>,
+        ) {
+            small_gemm::mat_mul_into(kernel, a, b, beta, c);
+        }
+    }
+
+    impl Sealed for f64 {
+        fn choose_kernel(
+            _: &ArrayView2<f64>,
+            _: &ArrayView2<f64>,
+            _: &ArrayViewMut2<f64>,
+        ) -> Kernel {
+            Kernel::Library
+        }
+        fn mat_mul_block(
+            _: Kernel,
+            a: ArrayView2<f64>,
+            b: ArrayView2<f64>,
+            beta: f64,
+            mut c: ArrayViewMut2<f64>,
+        ) {
+            general_mat_mul(1.0, &a, &b, beta, &mut c);
+        }
+    }
 }

@@ -1,11 +1,12 @@
 //! The matrix product [`Tensor::matmul`](crate::Tensor::matmul) and its gradients use, split into
 //! column (or row) blocks of the result over [`set_num_threads`](crate::set_num_threads) threads.
 //!
-//! Each block is one `ndarray` GEMM (matrixmultiply) on views, so a block's elements are computed
-//! exactly as in the whole product and the result does not depend on the thread count. Operands
-//! may be any views, transposed ones included; nothing is copied.
+//! `f32` products with a short side (such as a batch of 32 rows) run a kernel of this crate on
+//! CPUs with AVX-512, which reads the operands in place; the rest run matrixmultiply through
+//! `ndarray`. The kernel is chosen once per product and each block computes its elements exactly
+//! as the whole product would, so the result does not depend on the thread count. Operands may
+//! be any views, transposed ones included.
 
-use ndarray::linalg::general_mat_mul;
 use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis, s};
 
 use crate::Element;
@@ -58,12 +59,13 @@ pub fn mat_mul_into<T: Element>(
         b.shape(),
         c.shape()
     );
+    let kernel = T::choose_kernel(&a, &b, &c);
     let work = m * n * a.ncols();
     let by_columns = n >= m;
     let width = if by_columns { n } else { m };
     let parts = parts_for(work, MIN_WORK_PER_THREAD).min(width / BLOCK_ALIGN);
     if parts <= 1 {
-        general_mat_mul(T::one(), &a, &b, beta, &mut c);
+        T::mat_mul_block(kernel, a, b, beta, c);
         return;
     }
     let block = width.div_ceil(parts).next_multiple_of(BLOCK_ALIGN);
@@ -81,8 +83,8 @@ pub fn mat_mul_into<T: Element>(
             (a, b, c)
         })
         .collect();
-    run_each(blocks, work, |(a, b, mut c)| {
-        general_mat_mul(T::one(), &a, &b, beta, &mut c)
+    run_each(blocks, work, |(a, b, c)| {
+        T::mat_mul_block(kernel, a, b, beta, c)
     });
 }
 
@@ -108,14 +110,27 @@ mod tests {
         ];
         for (m, k, n) in shapes {
             let (a, b) = (matrix(m, k, 1), matrix(k, n, 2));
-            let at = matrix(k, m, 3);
-            let mut whole = matrix(m, n, 4);
-            general_mat_mul(1.0, &at.t(), &b, 1.0, &mut whole);
-            let mut split = matrix(m, n, 4);
-            crate::parallel::set_num_threads(4);
-            mat_mul_into(at.t(), b.view(), 1.0, split.view_mut());
-            assert_eq!(whole, split, "{m}x{k}x{n}, accumulating, transposed lhs");
-            assert_eq!(a.dot(&b), mat_mul(a.view(), b.view()), "{m}x{k}x{n}");
+            let (at, bt) = (matrix(k, m, 3), matrix(n, k, 5));
+            let products = |threads| {
+                crate::parallel::set_num_threads(threads);
+                let mut accumulated = matrix(m, n, 4);
+                mat_mul_into(at.t(), b.view(), 1.0, accumulated.view_mut());
+                [
+                    accumulated,
+                    mat_mul(a.view(), bt.t()),
+                    mat_mul(a.view(), b.view()),
+                ]
+            };
+            assert_eq!(products(1), products(4), "{m}x{k}x{n}");
         }
+    }
+
+    #[test]
+    fn f64_products_are_ndarrays() {
+        let (a, b) = (
+            matrix(33, 257, 1).mapv(f64::from),
+            matrix(257, 129, 2).mapv(f64::from),
+        );
+        assert_eq!(mat_mul(a.view(), b.view()), a.dot(&b));
     }
 }

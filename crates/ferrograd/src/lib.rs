@@ -55,6 +55,7 @@ mod op;
 mod operators;
 mod ops;
 mod parallel;
+mod small_gemm;
 mod tensor;
 mod vectorised;
 

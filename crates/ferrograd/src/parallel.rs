@@ -331,7 +331,7 @@ impl Helper {
         let mut spins = 0u32;
         while self.finished.load(Ordering::Acquire) != posted {
             spins += 1;
-            if spins % 1024 == 0 {
+            if spins.is_multiple_of(1024) {
                 thread::yield_now(); // the helper's CPU may have been taken away
             } else {
                 std::hint::spin_loop();
@@ -369,7 +369,7 @@ impl Helper {
                 return posted;
             }
             spins += 1;
-            if spins % 256 != 0 || start.elapsed() < SPIN {
+            if !spins.is_multiple_of(256) || start.elapsed() < SPIN {
                 std::hint::spin_loop();
                 continue;
             }

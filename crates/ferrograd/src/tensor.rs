@@ -272,10 +272,10 @@ impl<T: Element> Drop for Node<T> {
         let Some(op) = self.op.take() else { return };
         let mut pending = op.inputs;
         while let Some(tensor) = pending.pop() {
-            if let Ok(mut node) = Rc::try_unwrap(tensor.node) {
-                if let Some(op) = node.op.take() {
-                    pending.extend(op.inputs);
-                }
+            if let Ok(mut node) = Rc::try_unwrap(tensor.node)
+                && let Some(op) = node.op.take()
+            {
+                pending.extend(op.inputs);
             }
         }
     }

@@ -188,11 +188,11 @@ fn idx_reader_survives_lying_headers() {
             if let Some(cut) = cut {
                 compressed.truncate(cut.index(compressed.len() + 1));
             }
-            if let Some((at, value)) = flip {
-                if !compressed.is_empty() {
-                    let at = at.index(compressed.len());
-                    compressed[at] ^= value;
-                }
+            if let Some((at, value)) = flip
+                && !compressed.is_empty()
+            {
+                let at = at.index(compressed.len());
+                compressed[at] ^= value;
             }
             fuzz.check("idx.gz", &compressed)
         })

@@ -5,7 +5,7 @@
 
 use ferrograd::nn::{Activation, Mlp, Module, cross_entropy};
 use ferrograd::optim::{Optimizer, Sgd};
-use ferrograd::{Tensor, set_num_threads};
+use ferrograd::{Element, Tensor, set_num_threads};
 use ndarray::{Array2, ArrayD};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
@@ -31,12 +31,12 @@ fn trained_parameters(threads: usize, steps: usize) -> Vec<ArrayD<f32>> {
 }
 
 /// `a·b` and both gradients, for `a` stored transposed when `transposed`.
-fn product_and_gradients(
-    a: &Array2<f64>,
-    b: &Array2<f64>,
+fn product_and_gradients<T: Element>(
+    a: &Array2<T>,
+    b: &Array2<T>,
     transposed: bool,
     threads: usize,
-) -> [ArrayD<f64>; 3] {
+) -> [ArrayD<T>; 3] {
     set_num_threads(threads);
     let a = if transposed {
         Tensor::from_array(a.t().to_owned()).requires_grad()
@@ -67,12 +67,32 @@ fn results_do_not_depend_on_the_thread_count() {
     runner
         .run(&shapes, |(m, k, n, transposed, seed)| {
             let mut rng = StdRng::seed_from_u64(seed);
-            let a = Array2::from_shape_fn((m, k), |_| rng.random_range(-1.0..1.0));
-            let b = Array2::from_shape_fn((k, n), |_| rng.random_range(-1.0..1.0));
+            let a = Array2::from_shape_fn((m, k), |_| rng.random_range(-1.0f64..1.0));
+            let b = Array2::from_shape_fn((k, n), |_| rng.random_range(-1.0f64..1.0));
+            let (a32, b32) = (a.mapv(|x| x as f32), b.mapv(|x| x as f32));
             let serial = product_and_gradients(&a, &b, transposed, 1);
+            let serial32 = product_and_gradients(&a32, &b32, transposed, 1);
             for threads in [2, 4] {
                 let split = product_and_gradients(&a, &b, transposed, threads);
-                prop_assert_eq!(&serial, &split, "{}x{}x{} on {} threads", m, k, n, threads);
+                prop_assert_eq!(
+                    &serial,
+                    &split,
+                    "f64 {}x{}x{} on {} threads",
+                    m,
+                    k,
+                    n,
+                    threads
+                );
+                let split = product_and_gradients(&a32, &b32, transposed, threads);
+                prop_assert_eq!(
+                    &serial32,
+                    &split,
+                    "f32 {}x{}x{} on {} threads",
+                    m,
+                    k,
+                    n,
+                    threads
+                );
             }
             Ok(())
         })

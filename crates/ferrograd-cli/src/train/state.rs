@@ -96,10 +96,10 @@ impl Run {
         );
         let sizes: Vec<String> = self.sizes.iter().map(ToString::to_string).collect();
         let _ = writeln!(text, "sizes={}", sizes.join(","));
-        if let Some(data) = self.data.as_deref().and_then(Path::to_str) {
-            if !data.contains(['\n', '\r']) {
-                let _ = writeln!(text, "data={data}");
-            }
+        if let Some(data) = self.data.as_deref().and_then(Path::to_str)
+            && !data.contains(['\n', '\r'])
+        {
+            let _ = writeln!(text, "data={data}");
         }
         let _ = writeln!(text, "train_images={}", self.train_images);
         let _ = writeln!(text, "test_images={}", self.test_images);
