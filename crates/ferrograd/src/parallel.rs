@@ -27,13 +27,13 @@ static THREADS: AtomicUsize = AtomicUsize::new(0);
 /// Jobs run the way that was faster for a stretch of this many jobs, then the other way for
 /// [`PROBE`] jobs (see [`Tuner`]); each probe that confirms the choice doubles the stretch, up to
 /// [`STRETCH_MAX`].
-const STRETCH: u32 = 1024;
+const STRETCH: u32 = 4 * 1024;
 
 /// The longest stretch between probes.
-const STRETCH_MAX: u32 = 16 * 1024;
+const STRETCH_MAX: u32 = 64 * 1024;
 
 /// How many jobs of each way are timed to compare them.
-const PROBE: u32 = 256;
+const PROBE: u32 = 128;
 
 /// A job's time counts until the next job begins (the caller's work in between is slowed too
 /// when a spinning helper shares its core), unless the caller was away longer than this.
