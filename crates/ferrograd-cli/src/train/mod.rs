@@ -140,10 +140,14 @@ fn train_epoch(
         .drop_last(true);
     let progress = progress_bar(batches.len(), epoch, settings.epochs);
     let mut batch = Batch::<f32>::default();
+    let x = Tensor::<f32>::zeros(&[0, 0]);
     let (mut loss_sum, mut steps) = (0.0, 0);
     let started = Instant::now();
     while batches.next_into(&mut batch) {
-        let x = Tensor::from_array(batch.images.clone());
+        // The batch's array moves into the input tensor and back instead of being copied.
+        let images = std::mem::take(&mut batch.images).into_dyn();
+        let previous = std::mem::replace(&mut *x.data_mut(), images);
+        batch.images = previous.into_dimensionality().unwrap_or_default();
         let loss = cross_entropy(&model.forward(&x), &batch.labels);
         let value = f64::from(loss.item());
         if !value.is_finite() || value > limit {

@@ -1,12 +1,16 @@
 //! Iterating over a data set in (shuffled) mini-batches of floats.
 
-use ndarray::Array2;
+use ndarray::{Array2, ArrayViewMut2, Axis};
 use num_traits::Float;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 
 use super::Dataset;
+use crate::parallel::{parts_for, run_each};
+
+/// Each thread converting part of a batch gets at least this many pixels.
+const MIN_PIXELS_PER_PART: usize = 8 * 1024;
 
 /// A mini-batch: images as floats in `[0, 1]` and their labels.
 #[derive(Clone, Debug, PartialEq)]
@@ -55,7 +59,7 @@ pub struct Batches<'a, T> {
     scale: [T; 256],
 }
 
-impl<'a, T: Float> Batches<'a, T> {
+impl<'a, T: Float + Send + Sync> Batches<'a, T> {
     /// See [`Dataset::batches`].
     pub(crate) fn new(dataset: &'a Dataset, batch_size: usize, shuffle: Option<u64>) -> Self {
         assert!(batch_size > 0, "batch size must be at least 1");
@@ -101,27 +105,44 @@ impl<'a, T: Float> Batches<'a, T> {
             batch.images = Array2::zeros((size, features));
         }
         batch.labels.clear();
-        // The images lie scattered over the data set. Reading one byte of each cache line first
-        // lets the CPU fetch them all at once, where the conversion below alone waits for one
-        // line at a time.
-        let mut touched = 0u8;
-        for &i in indices {
-            for line in self.dataset.image(i).chunks(64) {
-                touched ^= line[0];
+        batch
+            .labels
+            .extend(indices.iter().map(|&i| usize::from(self.dataset.label(i))));
+        let convert = |(mut block, indices): (ArrayViewMut2<T>, &[usize])| {
+            // The images lie scattered over the data set. Reading one byte of each cache line
+            // first lets the CPU fetch them all at once, where the conversion below alone waits
+            // for one line at a time.
+            let mut touched = 0u8;
+            for &i in indices {
+                for line in self.dataset.image(i).chunks(64) {
+                    touched ^= line[0];
+                }
             }
-        }
-        std::hint::black_box(touched);
-        for (mut row, &i) in batch.images.rows_mut().into_iter().zip(indices) {
-            for (x, &pixel) in row.iter_mut().zip(self.dataset.image(i)) {
-                *x = self.scale[usize::from(pixel)];
+            std::hint::black_box(touched);
+            for (mut row, &i) in block.rows_mut().into_iter().zip(indices) {
+                for (x, &pixel) in row.iter_mut().zip(self.dataset.image(i)) {
+                    *x = self.scale[usize::from(pixel)];
+                }
             }
-            batch.labels.push(usize::from(self.dataset.label(i)));
+        };
+        // Blocks of rows on all threads: each waits for its images to arrive from memory.
+        let parts = parts_for(size * features, MIN_PIXELS_PER_PART);
+        if parts == 1 {
+            convert((batch.images.view_mut(), indices));
+        } else {
+            let rows = size.div_ceil(parts);
+            let images = batch.images.axis_chunks_iter_mut(Axis(0), rows);
+            run_each(
+                images.zip(indices.chunks(rows)).collect(),
+                size * features,
+                convert,
+            );
         }
         true
     }
 }
 
-impl<T: Float> Iterator for Batches<'_, T> {
+impl<T: Float + Send + Sync> Iterator for Batches<'_, T> {
     type Item = Batch<T>;
 
     fn next(&mut self) -> Option<Batch<T>> {
@@ -140,4 +161,4 @@ impl<T: Float> Iterator for Batches<'_, T> {
     }
 }
 
-impl<T: Float> ExactSizeIterator for Batches<'_, T> {}
+impl<T: Float + Send + Sync> ExactSizeIterator for Batches<'_, T> {}

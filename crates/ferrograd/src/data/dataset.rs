@@ -179,7 +179,11 @@ impl Dataset {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn batches<T: Float>(&self, batch_size: usize, shuffle: Option<u64>) -> Batches<'_, T> {
+    pub fn batches<T: Float + Send + Sync>(
+        &self,
+        batch_size: usize,
+        shuffle: Option<u64>,
+    ) -> Batches<'_, T> {
         Batches::new(self, batch_size, shuffle)
     }
 }
