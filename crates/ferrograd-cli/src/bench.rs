@@ -4,7 +4,6 @@
 //! Each thread count is measured in this process, one after the other, with
 //! [`ferrograd::set_num_threads`].
 
-pub mod malloc;
 pub mod measure;
 pub mod report;
 
@@ -12,6 +11,7 @@ use std::io::IsTerminal;
 
 use crate::cli::BenchArgs;
 use crate::error::CliError;
+use crate::malloc;
 use measure::{Budget, RECIPE};
 use report::{Recipe, Report, Run, StepResult};
 

@@ -8,5 +8,6 @@ pub mod commands;
 pub mod data_source;
 pub mod download;
 pub mod error;
+pub mod malloc;
 pub mod plot;
 pub mod train;
