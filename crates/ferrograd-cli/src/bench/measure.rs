@@ -149,8 +149,8 @@ fn random_matrix(rng: &mut SplitMix, rows: usize, cols: usize) -> Array2<f32> {
 }
 
 /// The rate of `mat_mul(a, b)` for random `n×n` `f32` matrices: the product the engine's
-/// `matmul` and its gradients compute (matrixmultiply's sgemm in blocks split over the
-/// configured threads).
+/// `matmul` and its gradients compute (for square matrices this large, matrixmultiply's sgemm in
+/// blocks split over the configured threads).
 pub fn gemm(n: usize, budget: Budget) -> GemmResult {
     let mut rng = SplitMix(n as u64);
     let a = random_matrix(&mut rng, n, n);

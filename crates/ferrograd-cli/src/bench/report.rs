@@ -116,7 +116,8 @@ impl Report {
         let _ = writeln!(
             out,
             "ferrograd bench: {} build, {} CPUs ({}), GEMM = ferrograd::gemm::mat_mul \
-             (matrixmultiply sgemm, split over the run's threads), malloc {}",
+             (squares: matrixmultiply sgemm; a short side on AVX-512: ferrograd's kernel; split \
+             over the run's threads), malloc {}",
             self.build,
             self.cpus,
             self.cpu_features.join(" "),
