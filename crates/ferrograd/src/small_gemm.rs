@@ -3,21 +3,14 @@
 //!
 //! matrixmultiply copies ("packs") panels of both operands before every product, which pays off
 //! when each packed element is used many times. With 32 rows, each weight is used 32 times per
-//! product, and packing took a quarter of the training step's GEMM time. This kernel keeps a
-//! `MR × NV·16` tile of `c` in AVX-512 registers, loads rows of `b` straight from memory (they
-//! must be contiguous) and broadcasts single elements of `a` (any strides). Each element of `c` is
-//! one chain of fused multiply-adds over `k` in order, plus `beta·c`, so splitting `c` into blocks
-//! does not change it.
+//! product, and packing took a quarter of the training step's GEMM time. This kernel keeps a tile
+//! of `c` in vector registers (AVX-512 or AVX2 + FMA, whichever the CPU has), loads rows of `b`
+//! straight from memory (they must be contiguous) and broadcasts single elements of `a` (any
+//! strides). Each element of `c` is one chain of fused multiply-adds over `k` in order, plus
+//! `beta·c`, so splitting `c` into blocks does not change it.
 
 use ndarray::linalg::general_mat_mul;
 use ndarray::{ArrayView2, ArrayViewMut2};
-
-/// Rows of `c` in one register tile.
-#[cfg(target_arch = "x86_64")]
-const MR: usize = 8;
-/// Columns of `c` in one register tile, in vectors of 16.
-#[cfg(target_arch = "x86_64")]
-const NV: usize = 3;
 
 /// The code that computes an `f32` product. It is chosen once for a whole product, so every
 /// block of a split product is computed alike.
@@ -26,28 +19,75 @@ pub enum Kernel {
     /// matrixmultiply, through `ndarray`.
     Library,
     /// This module's kernel on the operands as they are.
-    Direct,
+    Direct(Isa),
     /// For a `b` that is a transposed row-major matrix, such as a weight in `g·wᵀ`: this module's
     /// kernel computes `cᵀ = bᵀ·aᵀ`, whose operands have contiguous rows once `aᵀ` is copied,
     /// and the result is transposed back.
-    Transposed,
+    Transposed(Isa),
+}
+
+/// The vector instructions a kernel of this module runs on.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Isa {
+    /// AVX-512F: 16 lanes, 32 registers.
+    Avx512,
+    /// AVX2 and FMA: 8 lanes, 16 registers.
+    Avx2,
 }
 
 impl Kernel {
     /// The fastest kernel for `c = a·b` on this CPU.
     pub(crate) fn choose(a: &ArrayView2<f32>, b: &ArrayView2<f32>, c: &ArrayViewMut2<f32>) -> Self {
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx512f") && contiguous_rows(c) {
+        if let Some(isa) = Isa::detect()
+            && contiguous_rows(c)
+        {
             let (m, k) = a.dim();
             if m.min(k) <= SHORT_SIDE && contiguous_rows(b) {
-                return Kernel::Direct;
+                return Kernel::Direct(isa);
             }
             if m <= SHORT_SIDE && k > SHORT_SIDE && contiguous_rows(&b.t()) {
-                return Kernel::Transposed;
+                return Kernel::Transposed(isa);
             }
         }
         let _ = (a, b, c);
         Kernel::Library
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+impl Isa {
+    /// The widest set this CPU has.
+    fn detect() -> Option<Isa> {
+        use std::arch::is_x86_feature_detected as has;
+        if has!("avx512f") {
+            Some(Isa::Avx512)
+        } else if has!("avx2") && has!("fma") {
+            Some(Isa::Avx2)
+        } else {
+            None
+        }
+    }
+
+    /// `c = a·b + beta·c`.
+    ///
+    /// # Panics
+    /// When rows of `b` or `c` are not contiguous, or the CPU lacks the instructions.
+    fn product(self, a: ArrayView2<f32>, b: ArrayView2<f32>, beta: f32, c: ArrayViewMut2<f32>) {
+        use std::arch::is_x86_feature_detected as has;
+        assert!(contiguous_rows(&b) && contiguous_rows(&c));
+        match self {
+            Isa::Avx512 => {
+                assert!(has!("avx512f"));
+                // SAFETY: the CPU has AVX-512F, and rows of `b` and `c` are contiguous.
+                unsafe { avx512::product(a, b, beta, c) }
+            }
+            Isa::Avx2 => {
+                assert!(has!("avx2") && has!("fma"));
+                // SAFETY: the CPU has AVX2 and FMA, and rows of `b` and `c` are contiguous.
+                unsafe { avx2::product(a, b, beta, c) }
+            }
+        }
     }
 }
 
@@ -62,19 +102,12 @@ pub(crate) fn mat_mul_into(
 ) {
     match kernel {
         #[cfg(target_arch = "x86_64")]
-        Kernel::Direct => {
-            assert!(contiguous_rows(&b) && contiguous_rows(&c));
-            // SAFETY: the CPU has AVX-512F (`choose` checked), rows of `b` and `c` are contiguous.
-            unsafe { avx512::product(a, b, beta, c) };
-        }
+        Kernel::Direct(isa) => isa.product(a, b, beta, c),
         #[cfg(target_arch = "x86_64")]
-        Kernel::Transposed => {
+        Kernel::Transposed(isa) => {
             let a_t = a.t().as_standard_layout().into_owned();
             let mut c_t = ndarray::Array2::zeros((c.ncols(), c.nrows()));
-            assert!(contiguous_rows(&b.t()));
-            // SAFETY: the CPU has AVX-512F (`choose` checked), rows of `bᵀ` are contiguous, and
-            // `a_t` and `c_t` are in standard layout.
-            unsafe { avx512::product(b.t(), a_t.view(), 0.0, c_t.view_mut()) };
+            isa.product(b.t(), a_t.view(), 0.0, c_t.view_mut());
             if beta == 0.0 {
                 c.assign(&c_t.t());
             } else {
@@ -95,132 +128,269 @@ fn contiguous_rows<S: ndarray::RawData>(x: &ndarray::ArrayBase<S, ndarray::Ix2>)
     x.strides()[1] == 1 || x.ncols() <= 1 || x.is_empty()
 }
 
+/// The operands' first elements and row and column strides.
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy)]
+struct Operands {
+    a: *const f32,
+    a_rows: isize,
+    a_cols: isize,
+    b: *const f32,
+    b_rows: isize,
+    c: *mut f32,
+    c_rows: isize,
+    k: usize,
+    beta: f32,
+}
+
+/// The kernel, written once over a module's vector primitives (`Vector`, `Mask`, `LANES`, `MR`
+/// rows by `NV` vectors per tile, `zero`, `splat`, `fmadd`, `add`, `mul`, `load`, `store`,
+/// `load_masked`, `store_masked`, `first_lanes`) and compiled for its `$features`. `$rows` lists
+/// the tile heights below `MR` and `$vectors` the panel widths below `NV`.
+#[cfg(target_arch = "x86_64")]
+macro_rules! kernel {
+    ($features:literal, rows: [$($rows:literal)*], vectors: [$($vectors:literal)*]) => {
+        use ndarray::{ArrayView2, ArrayViewMut2};
+
+        use super::Operands;
+
+        /// # Safety
+        /// The CPU must have the module's instructions; rows of `b` and `c` must be contiguous.
+        #[target_feature(enable = $features)]
+        pub(super) unsafe fn product(
+            a: ArrayView2<f32>,
+            b: ArrayView2<f32>,
+            beta: f32,
+            mut c: ArrayViewMut2<f32>,
+        ) {
+            let (m, n) = c.dim();
+            let ops = Operands {
+                a: a.as_ptr(),
+                a_rows: a.strides()[0],
+                a_cols: a.strides()[1],
+                b: b.as_ptr(),
+                b_rows: b.strides()[0],
+                c: c.as_mut_ptr(),
+                c_rows: c.strides()[0],
+                k: a.ncols(),
+                beta,
+            };
+            for j in (0..n).step_by(NV * LANES) {
+                let width = (n - j).min(NV * LANES);
+                // SAFETY: columns `j..j + width` lie inside `b` and `c`.
+                unsafe {
+                    match width.div_ceil(LANES) {
+                        $($vectors => panel::<$vectors>(ops, m, j, width),)*
+                        vectors => {
+                            assert_eq!(vectors, NV, "a panel width without a kernel");
+                            panel::<NV>(ops, m, j, width)
+                        }
+                    }
+                }
+            }
+        }
+
+        /// Columns `j..j + width` of `c`, `width` at most `V·LANES`, one tile of `MR` rows at a
+        /// time.
+        #[target_feature(enable = $features)]
+        unsafe fn panel<const V: usize>(ops: Operands, m: usize, j: usize, width: usize) {
+            let last = width - (V - 1) * LANES;
+            for i in (0..m).step_by(MR) {
+                let at = Operands {
+                    a: ops.a.wrapping_offset(i as isize * ops.a_rows),
+                    b: ops.b.wrapping_add(j),
+                    c: ops.c.wrapping_offset(i as isize * ops.c_rows).wrapping_add(j),
+                    ..ops
+                };
+                // SAFETY: rows `i..i + rows` and the panel's columns lie inside the operands.
+                unsafe {
+                    match (m - i).min(MR) {
+                        $($rows => tile::<$rows, V>(at, last),)*
+                        rows => {
+                            assert_eq!(rows, MR, "a tile height without a kernel");
+                            tile::<MR, V>(at, last)
+                        }
+                    }
+                }
+            }
+        }
+
+        /// `R` rows and `V` vectors of columns of `c`, the last vector `last` lanes wide.
+        #[target_feature(enable = $features)]
+        #[inline]
+        unsafe fn tile<const R: usize, const V: usize>(ops: Operands, last: usize) {
+            let mask = first_lanes(last);
+            let masked = |v: usize| v + 1 == V && last < LANES;
+            let mut sum = [[zero(); V]; R];
+            for p in 0..ops.k {
+                let b_row = ops.b.wrapping_offset(p as isize * ops.b_rows);
+                // SAFETY: the (masked) lanes of row `p` of the panel lie inside `b`.
+                let b: [Vector; V] = std::array::from_fn(|v| unsafe {
+                    let at = b_row.add(v * LANES);
+                    if masked(v) { load_masked(at, mask) } else { load(at) }
+                });
+                for (r, sum) in sum.iter_mut().enumerate() {
+                    let offset = r as isize * ops.a_rows + p as isize * ops.a_cols;
+                    // SAFETY: element `(r, p)` of the tile's rows lies inside `a`.
+                    let a = splat(unsafe { *ops.a.offset(offset) });
+                    for (sum, b) in sum.iter_mut().zip(b) {
+                        *sum = fmadd(a, b, *sum);
+                    }
+                }
+            }
+            let beta = splat(ops.beta);
+            for (r, sum) in sum.iter().enumerate() {
+                let c_row = ops.c.wrapping_offset(r as isize * ops.c_rows);
+                for (v, &sum) in sum.iter().enumerate() {
+                    let c = c_row.wrapping_add(v * LANES);
+                    // SAFETY: the (masked) lanes lie inside row `r` of the tile in `c`.
+                    unsafe {
+                        let out = if ops.beta == 0.0 {
+                            sum
+                        } else if masked(v) {
+                            add(sum, mul(beta, load_masked(c, mask)))
+                        } else {
+                            add(sum, mul(beta, load(c)))
+                        };
+                        if masked(v) { store_masked(c, mask, out) } else { store(c, out) }
+                    }
+                }
+            }
+        }
+    };
+}
+
 #[cfg(target_arch = "x86_64")]
 mod avx512 {
     use std::arch::x86_64::*;
 
-    use ndarray::{ArrayView2, ArrayViewMut2};
-
-    use super::{MR, NV};
-
+    type Vector = __m512;
     const LANES: usize = 16;
+    /// 24 accumulators, 3 rows of `b` and a broadcast of 32 registers.
+    const MR: usize = 8;
+    const NV: usize = 3;
 
-    /// The operands' first elements and row and column strides.
-    #[derive(Clone, Copy)]
-    struct Operands {
-        a: *const f32,
-        a_rows: isize,
-        a_cols: isize,
-        b: *const f32,
-        b_rows: isize,
-        c: *mut f32,
-        c_rows: isize,
-        k: usize,
-        beta: f32,
-    }
-
-    /// # Safety
-    /// The CPU must have AVX-512F; rows of `b` and `c` must be contiguous.
-    #[target_feature(enable = "avx512f")]
-    pub(super) unsafe fn product(
-        a: ArrayView2<f32>,
-        b: ArrayView2<f32>,
-        beta: f32,
-        mut c: ArrayViewMut2<f32>,
-    ) {
-        let (m, n) = c.dim();
-        let ops = Operands {
-            a: a.as_ptr(),
-            a_rows: a.strides()[0],
-            a_cols: a.strides()[1],
-            b: b.as_ptr(),
-            b_rows: b.strides()[0],
-            c: c.as_mut_ptr(),
-            c_rows: c.strides()[0],
-            k: a.ncols(),
-            beta,
-        };
-        for j in (0..n).step_by(NV * LANES) {
-            let width = (n - j).min(NV * LANES);
-            // SAFETY: columns `j..j + width` lie inside `b` and `c`.
-            unsafe {
-                match width.div_ceil(LANES) {
-                    1 => panel::<1>(ops, m, j, width),
-                    2 => panel::<2>(ops, m, j, width),
-                    _ => panel::<NV>(ops, m, j, width),
-                }
-            }
-        }
-    }
-
-    /// Columns `j..j + width` of `c`, `width` at most `V·16`, one tile of `MR` rows at a time.
-    #[target_feature(enable = "avx512f")]
-    unsafe fn panel<const V: usize>(ops: Operands, m: usize, j: usize, width: usize) {
-        let last = (u32::MAX >> (32 - (width - (V - 1) * LANES))) as __mmask16;
-        for i in (0..m).step_by(MR) {
-            let at = Operands {
-                a: ops.a.wrapping_offset(i as isize * ops.a_rows),
-                b: ops.b.wrapping_add(j),
-                c: ops
-                    .c
-                    .wrapping_offset(i as isize * ops.c_rows)
-                    .wrapping_add(j),
-                ..ops
-            };
-            // SAFETY: rows `i..i + rows` and the panel's columns lie inside the operands.
-            unsafe {
-                match (m - i).min(MR) {
-                    1 => tile::<1, V>(at, last),
-                    2 => tile::<2, V>(at, last),
-                    3 => tile::<3, V>(at, last),
-                    4 => tile::<4, V>(at, last),
-                    5 => tile::<5, V>(at, last),
-                    6 => tile::<6, V>(at, last),
-                    7 => tile::<7, V>(at, last),
-                    _ => tile::<MR, V>(at, last),
-                }
-            }
-        }
-    }
-
-    /// `R` rows and `V` vectors of columns of `c`; `last` masks the lanes of the last vector.
     #[target_feature(enable = "avx512f")]
     #[inline]
-    unsafe fn tile<const R: usize, const V: usize>(ops: Operands, last: __mmask16) {
-        let mask = |v: usize| if v + 1 == V { last } else { !0 };
-        let mut sum = [[_mm512_setzero_ps(); V]; R];
-        for p in 0..ops.k {
-            let b_row = ops.b.wrapping_offset(p as isize * ops.b_rows);
-            // SAFETY: the masked lanes of row `p` of the panel lie inside `b`.
-            let b: [__m512; V] = std::array::from_fn(|v| unsafe {
-                _mm512_maskz_loadu_ps(mask(v), b_row.add(v * LANES))
-            });
-            for (r, sum) in sum.iter_mut().enumerate() {
-                let offset = r as isize * ops.a_rows + p as isize * ops.a_cols;
-                // SAFETY: element `(r, p)` of the tile's rows lies inside `a`.
-                let a = _mm512_set1_ps(unsafe { *ops.a.offset(offset) });
-                for (sum, b) in sum.iter_mut().zip(b) {
-                    *sum = _mm512_fmadd_ps(a, b, *sum);
-                }
-            }
-        }
-        let beta = _mm512_set1_ps(ops.beta);
-        for (r, sum) in sum.iter().enumerate() {
-            let c_row = ops.c.wrapping_offset(r as isize * ops.c_rows);
-            for (v, &sum) in sum.iter().enumerate() {
-                let c = c_row.wrapping_add(v * LANES);
-                // SAFETY: the masked lanes lie inside row `r` of the tile in `c`.
-                unsafe {
-                    let out = if ops.beta == 0.0 {
-                        sum
-                    } else {
-                        _mm512_add_ps(sum, _mm512_mul_ps(beta, _mm512_maskz_loadu_ps(mask(v), c)))
-                    };
-                    _mm512_mask_storeu_ps(c, mask(v), out);
-                }
-            }
-        }
+    fn zero() -> Vector {
+        _mm512_setzero_ps()
     }
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    fn splat(x: f32) -> Vector {
+        _mm512_set1_ps(x)
+    }
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    fn fmadd(a: Vector, b: Vector, c: Vector) -> Vector {
+        _mm512_fmadd_ps(a, b, c)
+    }
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    fn add(a: Vector, b: Vector) -> Vector {
+        _mm512_add_ps(a, b)
+    }
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    fn mul(a: Vector, b: Vector) -> Vector {
+        _mm512_mul_ps(a, b)
+    }
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    unsafe fn load(p: *const f32) -> Vector {
+        unsafe { _mm512_loadu_ps(p) }
+    }
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    unsafe fn store(p: *mut f32, v: Vector) {
+        unsafe { _mm512_storeu_ps(p, v) }
+    }
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    unsafe fn load_masked(p: *const f32, mask: __mmask16) -> Vector {
+        unsafe { _mm512_maskz_loadu_ps(mask, p) }
+    }
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    unsafe fn store_masked(p: *mut f32, mask: __mmask16, v: Vector) {
+        unsafe { _mm512_mask_storeu_ps(p, mask, v) }
+    }
+    /// The first `n` of 16 lanes.
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    fn first_lanes(n: usize) -> __mmask16 {
+        (u32::MAX >> (32 - n)) as __mmask16
+    }
+
+    kernel!("avx512f", rows: [1 2 3 4 5 6 7], vectors: [1 2]);
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use std::arch::x86_64::*;
+
+    type Vector = __m256;
+    const LANES: usize = 8;
+    /// 12 accumulators, 2 rows of `b` and a broadcast of 16 registers.
+    const MR: usize = 6;
+    const NV: usize = 2;
+
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    fn zero() -> Vector {
+        _mm256_setzero_ps()
+    }
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    fn splat(x: f32) -> Vector {
+        _mm256_set1_ps(x)
+    }
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    fn fmadd(a: Vector, b: Vector, c: Vector) -> Vector {
+        _mm256_fmadd_ps(a, b, c)
+    }
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    fn add(a: Vector, b: Vector) -> Vector {
+        _mm256_add_ps(a, b)
+    }
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    fn mul(a: Vector, b: Vector) -> Vector {
+        _mm256_mul_ps(a, b)
+    }
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    unsafe fn load(p: *const f32) -> Vector {
+        unsafe { _mm256_loadu_ps(p) }
+    }
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    unsafe fn store(p: *mut f32, v: Vector) {
+        unsafe { _mm256_storeu_ps(p, v) }
+    }
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    unsafe fn load_masked(p: *const f32, mask: __m256i) -> Vector {
+        unsafe { _mm256_maskload_ps(p, mask) }
+    }
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    unsafe fn store_masked(p: *mut f32, mask: __m256i, v: Vector) {
+        unsafe { _mm256_maskstore_ps(p, mask, v) }
+    }
+    /// The first `n` of 8 lanes: all bits set in those.
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    fn first_lanes(n: usize) -> __m256i {
+        _mm256_cmpgt_epi32(
+            _mm256_set1_epi32(n as i32),
+            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
+        )
+    }
+
+    kernel!("avx2,fma", rows: [1 2 3 4 5], vectors: [1]);
 }
 
 #[cfg(all(test, target_arch = "x86_64"))]
@@ -229,14 +399,33 @@ mod tests {
 
     use super::*;
 
-    /// `c = a·b + beta·c` with the kernel [`Kernel::choose`] picks; whether it is this module's.
+    /// The instruction sets this CPU runs, the widest first.
+    fn isas() -> Vec<Isa> {
+        use std::arch::is_x86_feature_detected as has;
+        let mut isas = Vec::new();
+        if has!("avx512f") {
+            isas.push(Isa::Avx512);
+        }
+        if has!("avx2") && has!("fma") {
+            isas.push(Isa::Avx2);
+        }
+        isas
+    }
+
+    /// `c = a·b + beta·c` with the kernel [`Kernel::choose`] picks, run on `isa`; whether it is
+    /// this module's.
     fn try_mat_mul_into(
+        isa: Isa,
         a: ArrayView2<f32>,
         b: ArrayView2<f32>,
         beta: f32,
         c: &mut ArrayViewMut2<f32>,
     ) -> bool {
-        let kernel = Kernel::choose(&a, &b, c);
+        let kernel = match Kernel::choose(&a, &b, c) {
+            Kernel::Library => Kernel::Library,
+            Kernel::Direct(_) => Kernel::Direct(isa),
+            Kernel::Transposed(_) => Kernel::Transposed(isa),
+        };
         mat_mul_into(kernel, a, b, beta, c.view_mut());
         kernel != Kernel::Library
     }
@@ -257,9 +446,12 @@ mod tests {
 
     #[test]
     fn products_match_an_f64_reference_at_every_edge_and_layout() {
-        if !std::arch::is_x86_feature_detected!("avx512f") {
-            return;
+        for isa in isas() {
+            products_match_an_f64_reference_on(isa);
         }
+    }
+
+    fn products_match_an_f64_reference_on(isa: Isa) {
         let mut checked = 0;
         for m in [1, 2, 7, 8, 9, 17, 32, 33, 64] {
             for k in [0, 1, 5, 64, 65, 100] {
@@ -276,11 +468,11 @@ mod tests {
                         let c_before = wide.slice(s![.., 1..n + 1]).to_owned();
                         let [exact, bound] = reference(&a, &b, beta, &c_before);
                         let mut c = wide.slice_mut(s![.., 1..n + 1]);
-                        let done = try_mat_mul_into(a.view(), b.view(), beta, &mut c);
+                        let done = try_mat_mul_into(isa, a.view(), b.view(), beta, &mut c);
                         // Every product here has a short side; with `b` transposed, only long ones pay for
                         // the transposing.
                         if !b_transposed || k > SHORT_SIDE {
-                            assert!(done, "{m}x{k}x{n}, b transposed: {b_transposed}");
+                            assert!(done, "{isa:?} {m}x{k}x{n}, b transposed: {b_transposed}");
                         }
                         if !done {
                             continue;
@@ -290,7 +482,7 @@ mod tests {
                             let error = (f64::from(*got) - exact).abs();
                             assert!(
                                 error <= *bound,
-                                "{m}x{k}x{n}, b transposed: {b_transposed}: {got} against {exact}"
+                                "{isa:?} {m}x{k}x{n}, b transposed: {b_transposed}: {got} against {exact}"
                             );
                         }
                         assert_eq!(wide.column(0), matrix(m, n + 3, 3).column(0), "left of c");
@@ -308,45 +500,54 @@ mod tests {
 
     #[test]
     fn beta_zero_overwrites_c_whatever_it_holds() {
-        if !std::arch::is_x86_feature_detected!("avx512f") {
-            return;
+        for isa in isas() {
+            let (a, b) = (matrix(32, 20, 1), matrix(20, 40, 2));
+            let mut c = Array2::from_elem((32, 40), f32::NAN);
+            assert!(try_mat_mul_into(
+                isa,
+                a.view(),
+                b.view(),
+                0.0,
+                &mut c.view_mut()
+            ));
+            assert!(c.iter().all(|x| x.is_finite()), "{isa:?}");
         }
-        let (a, b) = (matrix(32, 20, 1), matrix(20, 40, 2));
-        let mut c = Array2::from_elem((32, 40), f32::NAN);
-        assert!(try_mat_mul_into(a.view(), b.view(), 0.0, &mut c.view_mut()));
-        assert!(c.iter().all(|x| x.is_finite()));
     }
 
     #[test]
     fn a_strided_lhs_reads_the_same_elements() {
-        if !std::arch::is_x86_feature_detected!("avx512f") {
-            return;
-        }
         let (a, b) = (matrix(40, 30, 1), matrix(20, 50, 2));
         let a_view = a.slice(s![..;2, 5..25]);
-        let mut strided = Array2::zeros((20, 50));
-        let mut packed = Array2::zeros((20, 50));
-        assert!(try_mat_mul_into(
-            a_view,
-            b.view(),
-            0.0,
-            &mut strided.view_mut()
-        ));
-        assert!(try_mat_mul_into(
-            a_view.to_owned().view(),
-            b.view(),
-            0.0,
-            &mut packed.view_mut()
-        ));
-        assert_eq!(strided, packed);
-        let mut transposed = Array2::zeros((20, 50));
         let a_t = a_view.t().to_owned();
-        assert!(try_mat_mul_into(
-            a_t.t(),
-            b.view(),
-            0.0,
-            &mut transposed.view_mut()
-        ));
-        assert_eq!(transposed, packed);
+        for isa in isas() {
+            let product = |a: ArrayView2<f32>| {
+                let mut c = Array2::zeros((20, 50));
+                assert!(try_mat_mul_into(isa, a, b.view(), 0.0, &mut c.view_mut()));
+                c
+            };
+            let packed = product(a_view.to_owned().view());
+            assert_eq!(product(a_view), packed, "{isa:?}, strided");
+            assert_eq!(product(a_t.t()), packed, "{isa:?}, transposed");
+        }
+    }
+
+    #[test]
+    fn both_instruction_sets_compute_the_same_bits() {
+        let (a, b) = (matrix(33, 70, 1), matrix(70, 77, 2));
+        let products: Vec<_> = isas()
+            .into_iter()
+            .map(|isa| {
+                let mut c = matrix(33, 77, 3);
+                assert!(try_mat_mul_into(
+                    isa,
+                    a.view(),
+                    b.view(),
+                    1.0,
+                    &mut c.view_mut()
+                ));
+                c
+            })
+            .collect();
+        assert!(products.windows(2).all(|w| w[0] == w[1]));
     }
 }

@@ -116,7 +116,7 @@ impl Report {
         let _ = writeln!(
             out,
             "ferrograd bench: {} build, {} CPUs ({}), GEMM = ferrograd::gemm::mat_mul \
-             (squares: matrixmultiply sgemm; a short side on AVX-512: ferrograd's kernel; split \
+             (squares: matrixmultiply sgemm; a short side: ferrograd's AVX-512/AVX2 kernel; split \
              over the run's threads), malloc {}",
             self.build,
             self.cpus,
