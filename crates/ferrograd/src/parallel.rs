@@ -27,7 +27,7 @@ static THREADS: AtomicUsize = AtomicUsize::new(0);
 /// Jobs run the way that was faster for a stretch of this many jobs, then the other way for
 /// [`PROBE`] jobs (see [`Tuner`]); each probe that confirms the choice doubles the stretch, up to
 /// [`STRETCH_MAX`].
-const STRETCH: u32 = 4 * 1024;
+const STRETCH: u32 = 512;
 
 /// The longest stretch between probes.
 const STRETCH_MAX: u32 = 64 * 1024;
