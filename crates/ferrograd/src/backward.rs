@@ -140,22 +140,29 @@ fn derivative<T: Element>(op: &Op<T>, out: &ArrayD<T>, grad: ArrayD<T>) -> Vec<O
                 needs(1).then(|| -(&grad * &*input(0)) / &b.mapv(|v| v * v)),
             ]
         }
-        // C = A·B: dA = G·Bᵀ, dB = Aᵀ·G; a leaf's share goes straight into its gradient buffer.
-        OpKind::Matmul => {
-            let (a, b) = (input(0), input(1));
-            let (a, b, g) = (as_matrix(&a), as_matrix(&b), as_matrix(&grad));
-            let product = |target: &Tensor<T>, x: ArrayView2<T>, y: ArrayView2<T>| {
-                if target.is_leaf() {
-                    target.gradient_mut().add_product(x, y);
-                    None
-                } else {
-                    Some(mat_mul(x, y).into_dyn())
-                }
+        // C = A·B (+ bias): dA = G·Bᵀ, dB = Aᵀ·G, d(bias) = G (summed to its shape by the
+        // caller); a leaf's share of a product goes straight into its gradient buffer.
+        OpKind::Matmul | OpKind::MatmulAdd => {
+            let mut grads = {
+                let (a, b) = (input(0), input(1));
+                let (a, b, g) = (as_matrix(&a), as_matrix(&b), as_matrix(&grad));
+                let product = |target: &Tensor<T>, x: ArrayView2<T>, y: ArrayView2<T>| {
+                    if target.is_leaf() {
+                        target.gradient_mut().add_product(x, y);
+                        None
+                    } else {
+                        Some(mat_mul(x, y).into_dyn())
+                    }
+                };
+                vec![
+                    needs(0).then(|| product(&op.inputs[0], g, b.t())).flatten(),
+                    needs(1).then(|| product(&op.inputs[1], a.t(), g)).flatten(),
+                ]
             };
-            vec![
-                needs(0).then(|| product(&op.inputs[0], g, b.t())).flatten(),
-                needs(1).then(|| product(&op.inputs[1], a.t(), g)).flatten(),
-            ]
+            if matches!(op.kind, OpKind::MatmulAdd) {
+                grads.push(needs(2).then_some(grad));
+            }
+            grads
         }
         OpKind::Neg => vec![Some(-grad)],
         OpKind::Exp => vec![Some(grad * out)],

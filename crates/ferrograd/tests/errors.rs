@@ -127,6 +127,34 @@ fn matmul_reports_both_shapes() {
     );
 }
 
+#[test]
+fn matmul_add_reports_the_product_or_the_bias_shapes() {
+    let (x, w) = (ones(&[2, 3]), ones(&[3, 4]));
+    assert_eq!(
+        x.try_matmul_add(&ones(&[4, 4]), &ones(&[4])).unwrap_err(),
+        TensorError::Matmul {
+            lhs: vec![2, 3],
+            rhs: vec![4, 4]
+        }
+    );
+    for bias in [&[3][..], &[2, 1, 4], &[3, 4]] {
+        let error = TensorError::Broadcast {
+            op: "matmul_add",
+            lhs: vec![2, 4],
+            rhs: bias.to_vec(),
+        };
+        assert_eq!(
+            panic_message(|| x.matmul_add(&w, &ones(bias))),
+            format!("matmul_add: shapes [2, 4] and {bias:?} cannot be broadcast together")
+        );
+        assert_eq!(x.try_matmul_add(&w, &ones(bias)).unwrap_err(), error);
+    }
+    for bias in [&[4][..], &[1, 4], &[2, 4], &[2, 1], &[]] {
+        let sum = x.try_matmul_add(&w, &ones(bias)).unwrap();
+        assert_eq!(sum.to_array(), ndarray::ArrayD::from_elem(vec![2, 4], 4.0));
+    }
+}
+
 // ---------------------------------------------------------------- backward
 
 #[test]

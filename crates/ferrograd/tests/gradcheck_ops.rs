@@ -141,6 +141,16 @@ proptest! {
     }
 
     #[test]
+    fn matmul_add(
+        (a, b, bias) in (1usize..=4, 1usize..=4, 1usize..=4, 0usize..3).prop_flat_map(|(p, q, r, kind)| {
+            let bias = [vec![r], vec![1, r], vec![p, r]][kind].clone();
+            (array_of(vec![p, q], any_value()), array_of(vec![q, r], any_value()), array_of(bias, any_value()))
+        })
+    ) {
+        check("matmul_add", |t| t[0].matmul_add(&t[1], &t[2]), &[a, b, bias])?;
+    }
+
+    #[test]
     fn unary_ops(
         x in shape(0, 3).prop_flat_map(|s| (
             array_of(s.clone(), any_value()),

@@ -15,6 +15,12 @@ use ndarray::Array2;
 
 use crate::{Element, Tensor};
 
+/// The original's linear layer, `x·w + b`, from `matmul` and `+` (see
+/// [`Tensor::matmul_add`] for the fused form [`Linear`](super::Linear) uses).
+pub fn linear<T: Element>(x: &Tensor<T>, w: &Tensor<T>, b: &Tensor<T>) -> Tensor<T> {
+    x.matmul(w) + b
+}
+
 /// `tanh(x) = 2 / (1 + e^(-2x)) - 1`, from `exp`, `+`, `*` and `/`: no overflow for either sign.
 pub fn tanh<T: Element>(x: &Tensor<T>) -> Tensor<T> {
     let two = T::from_f64(2.0);

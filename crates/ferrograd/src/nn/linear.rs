@@ -61,7 +61,7 @@ impl<T: Element> Module<T> for Linear<T> {
     /// When `x` is not 2-d with `in` columns; the message names both shapes.
     #[track_caller]
     fn forward(&self, x: &Tensor<T>) -> Tensor<T> {
-        x.matmul(&self.weight) + &self.bias
+        x.matmul_add(&self.weight, &self.bias)
     }
 
     /// `weight` and `bias`.
