@@ -101,7 +101,7 @@ fn sum_first_axis<T: Element>(shape: &[usize], grad: &ArrayD<T>) -> Option<Array
     }
     let values = grad.as_slice()?;
     let mut sum = vec![T::zero(); kept.iter().product()];
-    for row in values.chunks_exact(sum.len().max(1)) {
+    for row in values.chunks_exact(sum.len()) {
         sum.iter_mut().zip(row).for_each(|(s, &x)| *s += x);
     }
     ArrayD::from_shape_vec(shape, sum).ok()

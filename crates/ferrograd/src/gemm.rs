@@ -3,9 +3,9 @@
 //!
 //! `f32` products with a short side (such as a batch of 32 rows) run a kernel of this crate on
 //! CPUs with AVX-512 or AVX2 + FMA, which reads the operands in place (both give the same bits);
-//! the rest run matrixmultiply through `ndarray`. The kernel is chosen once per product and each block computes its elements exactly
-//! as the whole product would, so the result does not depend on the thread count. Operands may
-//! be any views, transposed ones included.
+//! the rest run matrixmultiply through `ndarray`. The kernel is chosen once per product, and each
+//! block computes its elements exactly as the whole product would, so the result does not depend
+//! on the thread count. Operands may be any views, transposed ones included.
 
 use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis, s};
 
