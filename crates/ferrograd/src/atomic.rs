@@ -1,5 +1,5 @@
 //! Writing files so that a process killed at any moment leaves either the old complete file or
-//! the new one, never half of one: [`write`] goes through a temporary file beside the target,
+//! the new one, never half of one: [`write()`] goes through a temporary file beside the target,
 //! synced to disk, and a rename. `nn::save` writes checkpoints this way.
 
 use std::ffi::OsString;
@@ -35,7 +35,7 @@ pub fn rename(from: &Path, to: &Path) -> io::Result<()> {
     Ok(())
 }
 
-/// The temporary name [`write`] uses for `path`: `path.tmp-PID`, so that two processes never
+/// The temporary name [`write()`] uses for `path`: `path.tmp-PID`, so that two processes never
 /// write the same temporary file.
 pub fn temporary_path(path: &Path) -> PathBuf {
     let mut name = OsString::from(path.as_os_str());
@@ -43,7 +43,7 @@ pub fn temporary_path(path: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// Whether the file name `name` is a temporary file that [`write`] left for a file called
+/// Whether the file name `name` is a temporary file that [`write()`] left for a file called
 /// `target` (a process killed between creating it and renaming it).
 pub fn is_temporary_of(name: &str, target: &str) -> bool {
     name.strip_prefix(target)
