@@ -13,7 +13,7 @@ use std::hint::black_box;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use ferrograd::Tensor;
-use ferrograd::nn::{Activation, Mlp, Module, cross_entropy};
+use ferrograd::nn::{Activation, Mlp, Module, composite, cross_entropy};
 use ferrograd::optim::{Optimizer, Sgd};
 use ndarray::{ArrayD, IxDyn};
 
@@ -72,8 +72,20 @@ fn matmul(c: &mut Criterion) {
     bench_op(c, "matmul_32x784@784x256", &[images, w1], |t| {
         t[0].matmul(&t[1])
     });
-    bench_op(c, "matmul_32x256@256x256", &[hidden, w2], |t| {
-        t[0].matmul(&t[1])
+    bench_op(
+        c,
+        "matmul_32x256@256x256",
+        &[hidden.clone(), w2.clone()],
+        |t| t[0].matmul(&t[1]),
+    );
+    // The linear layer's x·w + b, fused and as the original composes it.
+    let bias = leaf(&[1, HIDDEN], -0.0625, 0.0625, 9);
+    let layer = [hidden, w2, bias];
+    bench_op(c, "matmul_add_32x256@256x256+256", &layer, |t| {
+        t[0].matmul_add(&t[1], &t[2])
+    });
+    bench_op(c, "matmul_then_add_32x256@256x256+256", &layer, |t| {
+        composite::linear(&t[0], &t[1], &t[2])
     });
 }
 
