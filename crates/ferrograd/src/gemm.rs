@@ -63,12 +63,10 @@ pub fn mat_mul_into<T: Element>(
     let work = m * n * a.ncols();
     let by_columns = n >= m;
     let width = if by_columns { n } else { m };
-    let parts = parts_for(work, MIN_WORK_PER_THREAD).min(width / BLOCK_ALIGN);
-    if parts <= 1 {
-        T::mat_mul_block(kernel, a, b, beta, c);
-        return;
-    }
-    let block = width.div_ceil(parts).next_multiple_of(BLOCK_ALIGN);
+    let parts = parts_for(work, MIN_WORK_PER_THREAD)
+        .min(width / BLOCK_ALIGN)
+        .max(1);
+    let block = width.div_ceil(parts).next_multiple_of(BLOCK_ALIGN).max(1);
     let axis = if by_columns { Axis(1) } else { Axis(0) };
     let blocks: Vec<_> = c
         .axis_chunks_iter_mut(axis, block)

@@ -182,9 +182,14 @@ pub fn num_threads() -> usize {
     }
 }
 
-/// Runs `job` on each of `parts` at the same time, the first on the calling thread. `work` is
+/// Runs `job` on each of `parts` at the same time, the first on the calling thread (a single part
+/// just runs there). `work` is
 /// their size in any unit proportional to their cost (multiply-adds, elements), to time by.
 pub(crate) fn run_each<P: Send>(parts: Vec<P>, work: usize, job: impl Fn(P) + Sync) {
+    if parts.len() <= 1 {
+        // Nothing to split: no helpers and nothing for the tuner to time.
+        return parts.into_iter().for_each(job);
+    }
     let slots: Vec<Mutex<Option<P>>> = parts.into_iter().map(|p| Mutex::new(Some(p))).collect();
     run_parts(slots.len(), work, &|i| {
         let part = slots[i].lock().map(|mut slot| slot.take());

@@ -126,18 +126,13 @@ impl<'a, T: Float + Send + Sync> Batches<'a, T> {
             }
         };
         // Blocks of rows on all threads: each waits for its images to arrive from memory.
-        let parts = parts_for(size * features, MIN_PIXELS_PER_PART);
-        if parts == 1 {
-            convert((batch.images.view_mut(), indices));
-        } else {
-            let rows = size.div_ceil(parts);
-            let images = batch.images.axis_chunks_iter_mut(Axis(0), rows);
-            run_each(
-                images.zip(indices.chunks(rows)).collect(),
-                size * features,
-                convert,
-            );
-        }
+        let rows = size.div_ceil(parts_for(size * features, MIN_PIXELS_PER_PART));
+        let images = batch.images.axis_chunks_iter_mut(Axis(0), rows);
+        run_each(
+            images.zip(indices.chunks(rows)).collect(),
+            size * features,
+            convert,
+        );
         true
     }
 }
