@@ -115,25 +115,30 @@ mod tests {
 
 pub(crate) mod sealed {
     use ndarray::linalg::general_mat_mul;
-    use ndarray::{ArrayView2, ArrayViewMut2};
+    use ndarray::{ArrayView2, ArrayViewMut2, LinalgScalar};
 
     use crate::small_gemm::{self, Kernel};
 
-    pub trait Sealed: Sized {
+    /// By default a product runs matrixmultiply; `f32` has kernels of its own.
+    pub trait Sealed: LinalgScalar {
         /// The kernel for the [`gemm`](crate::gemm) product `c = a·b`.
         fn choose_kernel(
-            a: &ArrayView2<Self>,
-            b: &ArrayView2<Self>,
-            c: &ArrayViewMut2<Self>,
-        ) -> Kernel;
+            _: &ArrayView2<Self>,
+            _: &ArrayView2<Self>,
+            _: &ArrayViewMut2<Self>,
+        ) -> Kernel {
+            Kernel::Library
+        }
         /// `c = a·b + beta·c` with `kernel`, for the whole product or a block of it.
         fn mat_mul_block(
-            kernel: Kernel,
+            _: Kernel,
             a: ArrayView2<Self>,
             b: ArrayView2<Self>,
             beta: Self,
-            c: ArrayViewMut2<Self>,
-        );
+            mut c: ArrayViewMut2<Self>,
+        ) {
+            general_mat_mul(Self::one(), &a, &b, beta, &mut c);
+        }
     }
 
     impl Sealed for f32 {
@@ -155,22 +160,5 @@ pub(crate) mod sealed {
         }
     }
 
-    impl Sealed for f64 {
-        fn choose_kernel(
-            _: &ArrayView2<f64>,
-            _: &ArrayView2<f64>,
-            _: &ArrayViewMut2<f64>,
-        ) -> Kernel {
-            Kernel::Library
-        }
-        fn mat_mul_block(
-            _: Kernel,
-            a: ArrayView2<f64>,
-            b: ArrayView2<f64>,
-            beta: f64,
-            mut c: ArrayViewMut2<f64>,
-        ) {
-            general_mat_mul(1.0, &a, &b, beta, &mut c);
-        }
-    }
+    impl Sealed for f64 {}
 }
