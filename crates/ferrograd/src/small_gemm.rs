@@ -260,51 +260,69 @@ macro_rules! kernel {
     };
 }
 
+/// A module's vector type and the primitives the kernel uses that map one to one onto an
+/// intrinsic: `zero`, `splat`, `fmadd`, `add`, `mul`, and unaligned `load` and `store`, each
+/// compiled for `$features`. The masked loads and stores differ between instruction sets and are
+/// written in each module.
+#[cfg(target_arch = "x86_64")]
+macro_rules! primitives {
+    ($features:literal, $vector:ty, zero: $zero:ident, splat: $splat:ident,
+     fmadd: $fmadd:ident, add: $add:ident, mul: $mul:ident,
+     load: $load:ident, store: $store:ident) => {
+        type Vector = $vector;
+
+        #[target_feature(enable = $features)]
+        #[inline]
+        fn zero() -> Vector {
+            $zero()
+        }
+        #[target_feature(enable = $features)]
+        #[inline]
+        fn splat(x: f32) -> Vector {
+            $splat(x)
+        }
+        #[target_feature(enable = $features)]
+        #[inline]
+        fn fmadd(a: Vector, b: Vector, c: Vector) -> Vector {
+            $fmadd(a, b, c)
+        }
+        #[target_feature(enable = $features)]
+        #[inline]
+        fn add(a: Vector, b: Vector) -> Vector {
+            $add(a, b)
+        }
+        #[target_feature(enable = $features)]
+        #[inline]
+        fn mul(a: Vector, b: Vector) -> Vector {
+            $mul(a, b)
+        }
+        #[target_feature(enable = $features)]
+        #[inline]
+        unsafe fn load(p: *const f32) -> Vector {
+            // SAFETY: the caller's.
+            unsafe { $load(p) }
+        }
+        #[target_feature(enable = $features)]
+        #[inline]
+        unsafe fn store(p: *mut f32, v: Vector) {
+            // SAFETY: the caller's.
+            unsafe { $store(p, v) }
+        }
+    };
+}
+
 #[cfg(target_arch = "x86_64")]
 mod avx512 {
     use std::arch::x86_64::*;
 
-    type Vector = __m512;
+    primitives!("avx512f", __m512, zero: _mm512_setzero_ps, splat: _mm512_set1_ps,
+        fmadd: _mm512_fmadd_ps, add: _mm512_add_ps, mul: _mm512_mul_ps,
+        load: _mm512_loadu_ps, store: _mm512_storeu_ps);
     const LANES: usize = 16;
     /// 24 accumulators, 3 rows of `b` and a broadcast of 32 registers.
     const MR: usize = 8;
     const NV: usize = 3;
 
-    #[target_feature(enable = "avx512f")]
-    #[inline]
-    fn zero() -> Vector {
-        _mm512_setzero_ps()
-    }
-    #[target_feature(enable = "avx512f")]
-    #[inline]
-    fn splat(x: f32) -> Vector {
-        _mm512_set1_ps(x)
-    }
-    #[target_feature(enable = "avx512f")]
-    #[inline]
-    fn fmadd(a: Vector, b: Vector, c: Vector) -> Vector {
-        _mm512_fmadd_ps(a, b, c)
-    }
-    #[target_feature(enable = "avx512f")]
-    #[inline]
-    fn add(a: Vector, b: Vector) -> Vector {
-        _mm512_add_ps(a, b)
-    }
-    #[target_feature(enable = "avx512f")]
-    #[inline]
-    fn mul(a: Vector, b: Vector) -> Vector {
-        _mm512_mul_ps(a, b)
-    }
-    #[target_feature(enable = "avx512f")]
-    #[inline]
-    unsafe fn load(p: *const f32) -> Vector {
-        unsafe { _mm512_loadu_ps(p) }
-    }
-    #[target_feature(enable = "avx512f")]
-    #[inline]
-    unsafe fn store(p: *mut f32, v: Vector) {
-        unsafe { _mm512_storeu_ps(p, v) }
-    }
     #[target_feature(enable = "avx512f")]
     #[inline]
     unsafe fn load_masked(p: *const f32, mask: __mmask16) -> Vector {
@@ -329,47 +347,14 @@ mod avx512 {
 mod avx2 {
     use std::arch::x86_64::*;
 
-    type Vector = __m256;
+    primitives!("avx2,fma", __m256, zero: _mm256_setzero_ps, splat: _mm256_set1_ps,
+        fmadd: _mm256_fmadd_ps, add: _mm256_add_ps, mul: _mm256_mul_ps,
+        load: _mm256_loadu_ps, store: _mm256_storeu_ps);
     const LANES: usize = 8;
     /// 12 accumulators, 2 rows of `b` and a broadcast of 16 registers.
     const MR: usize = 6;
     const NV: usize = 2;
 
-    #[target_feature(enable = "avx2,fma")]
-    #[inline]
-    fn zero() -> Vector {
-        _mm256_setzero_ps()
-    }
-    #[target_feature(enable = "avx2,fma")]
-    #[inline]
-    fn splat(x: f32) -> Vector {
-        _mm256_set1_ps(x)
-    }
-    #[target_feature(enable = "avx2,fma")]
-    #[inline]
-    fn fmadd(a: Vector, b: Vector, c: Vector) -> Vector {
-        _mm256_fmadd_ps(a, b, c)
-    }
-    #[target_feature(enable = "avx2,fma")]
-    #[inline]
-    fn add(a: Vector, b: Vector) -> Vector {
-        _mm256_add_ps(a, b)
-    }
-    #[target_feature(enable = "avx2,fma")]
-    #[inline]
-    fn mul(a: Vector, b: Vector) -> Vector {
-        _mm256_mul_ps(a, b)
-    }
-    #[target_feature(enable = "avx2,fma")]
-    #[inline]
-    unsafe fn load(p: *const f32) -> Vector {
-        unsafe { _mm256_loadu_ps(p) }
-    }
-    #[target_feature(enable = "avx2,fma")]
-    #[inline]
-    unsafe fn store(p: *mut f32, v: Vector) {
-        unsafe { _mm256_storeu_ps(p, v) }
-    }
     #[target_feature(enable = "avx2,fma")]
     #[inline]
     unsafe fn load_masked(p: *const f32, mask: __m256i) -> Vector {
