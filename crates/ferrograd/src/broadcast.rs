@@ -1,7 +1,7 @@
 //! NumPy broadcasting: the shape two operands combine to, and a gradient summed back to an
 //! operand's shape.
 
-use ndarray::{ArrayD, Axis, CowArray};
+use ndarray::{ArrayD, ArrayViewD, Axis, CowArray};
 
 use crate::Element;
 
@@ -70,41 +70,39 @@ fn sum_broadcast_axes<T: Element>(shape: &[usize], grad: &ArrayD<T>) -> ArrayD<T
         });
     }
     let extra = grad.ndim() - shape.len();
-    if let Some(summed) = sum_first_axis(shape, grad) {
-        return summed;
-    }
     let mut summed = CowArray::from(grad.view());
     // From the last axis down, so that the axes still to sum keep their index.
     for axis in (0..grad.ndim()).rev() {
         let keep = axis >= extra && shape[axis - extra] == 1 && grad.shape()[axis] != 1;
-        if axis < extra {
-            summed = summed.sum_axis(Axis(axis)).into();
-        } else if keep {
-            summed = summed.sum_axis(Axis(axis)).insert_axis(Axis(axis)).into();
+        if axis < extra || keep {
+            let sum = match axis {
+                0 => sum_rows(&summed.view()),
+                _ => None,
+            }
+            .unwrap_or_else(|| summed.sum_axis(Axis(axis)));
+            summed = if keep {
+                sum.insert_axis(Axis(axis))
+            } else {
+                sum
+            }
+            .into();
         }
     }
     summed.into_owned()
 }
 
-/// The common case of a bias's gradient, `(m, n)` summed to `(1, n)` or `(n,)`, when `grad` is
-/// contiguous: its rows added in order into one, as `sum_axis` does (the same bits), in one loop
-/// instead of one array operation per row.
-fn sum_first_axis<T: Element>(shape: &[usize], grad: &ArrayD<T>) -> Option<ArrayD<T>> {
-    let kept = grad
-        .shape()
-        .get(1..)
-        .filter(|kept| kept.iter().product::<usize>() > 1)?;
-    // `shape` is `kept`, with or without a leading 1.
-    let start = shape.len().checked_sub(kept.len())?;
-    if start > 1 || shape[..start].iter().any(|&d| d != 1) || shape[start..] != *kept {
-        return None;
-    }
-    let values = grad.as_slice()?;
-    let mut sum = vec![T::zero(); kept.iter().product()];
-    for row in values.chunks_exact(sum.len()) {
+/// `x` summed over its first axis when `x` is contiguous with rows of at least 2 elements (a
+/// bias's gradient): the rows added in order in one loop, which gives `sum_axis`'s bits without
+/// its one array operation per row.
+fn sum_rows<T: Element>(x: &ArrayViewD<T>) -> Option<ArrayD<T>> {
+    let row_shape = x.shape().get(1..)?;
+    let row_len: usize = row_shape.iter().product();
+    let values = x.as_slice().filter(|_| row_len > 1)?;
+    let mut sum = vec![T::zero(); row_len];
+    for row in values.chunks_exact(row_len) {
         sum.iter_mut().zip(row).for_each(|(s, &x)| *s += x);
     }
-    ArrayD::from_shape_vec(shape, sum).ok()
+    ArrayD::from_shape_vec(row_shape, sum).ok()
 }
 
 #[cfg(test)]
@@ -123,14 +121,11 @@ mod tests {
             });
             let expected = grad.sum_axis(Axis(0));
             let kept = &dims[1..];
-            assert_eq!(
-                sum_first_axis(kept, &grad),
-                Some(expected.clone()),
-                "{dims:?}"
-            );
+            assert_eq!(sum_rows(&grad.view()), Some(expected.clone()), "{dims:?}");
+            assert_eq!(sum_broadcast_axes(kept, &grad), expected, "{dims:?}");
             let with_one: Vec<usize> = [1].iter().chain(kept).copied().collect();
             let expected = expected.insert_axis(Axis(0));
-            assert_eq!(sum_first_axis(&with_one, &grad), Some(expected), "{dims:?}");
+            assert_eq!(sum_broadcast_axes(&with_one, &grad), expected, "{dims:?}");
         }
     }
 }
