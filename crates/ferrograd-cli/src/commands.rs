@@ -19,7 +19,6 @@ pub(crate) use say;
 
 /// Prints the test accuracy and loss of the weights in `--model`.
 pub fn eval(args: &EvalArgs) -> Result<(), CliError> {
-    crate::malloc::pin();
     let model = Mlp::<f32>::from_safetensors(&args.model, args.activation)?;
     let mnist = data_source::load(&args.data)?;
     let (features, classes) = (model.sizes()[0], model.sizes()[model.sizes().len() - 1]);

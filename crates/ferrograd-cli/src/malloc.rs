@@ -1,5 +1,5 @@
 //! Pinning glibc's malloc thresholds, as the reference programs in `rust-peers` do; `train`,
-//! `eval` and `bench` pin them.
+//! `eval` (in `main`) and `bench` pin them.
 //!
 //! glibc serves blocks above its mmap threshold (128 KiB at start, such as a 784×256 `f32`
 //! gradient) with a fresh `mmap` and returns freed memory at the heap top to the system eagerly.

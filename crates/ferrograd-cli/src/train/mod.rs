@@ -59,10 +59,6 @@ pub const STATE_FILE: &str = "state.txt";
 /// [`CliError::Diverged`] when the loss stops being finite or explodes; any other variant for
 /// input that cannot be used (data, settings, run folder), each naming the file or flag.
 pub fn run(args: &TrainArgs) -> Result<(), CliError> {
-    // Without this, the loop's speed depends on what the allocator happened to return to the
-    // system before it: in one layout of allocations, 1-thread steps took 80 µs longer, with
-    // 24 page faults each.
-    crate::malloc::pin();
     let (mut run, mnist, model) = match &args.resume {
         None => start(args)?,
         Some(dir) => match resume(dir, args)? {
