@@ -10,6 +10,21 @@ use common::{Fixture, assert_one_line_error, ferrograd, s};
 
 use serde_json::Value;
 
+/// `bench --json --recipe-only` on `threads` threads, 2 steps, 1 repetition.
+fn recipe_only(threads: usize) -> Value {
+    let threads = threads.to_string();
+    bench(&[
+        "--json",
+        "--threads",
+        &threads,
+        "--recipe-only",
+        "--steps",
+        "2",
+        "--reps",
+        "1",
+    ])
+}
+
 fn bench(args: &[&str]) -> Value {
     let output = Command::new(env!("CARGO_BIN_EXE_ferrograd"))
         .arg("bench")
@@ -124,16 +139,7 @@ fn quick_json_has_every_measurement() {
 
 #[test]
 fn recipe_only_skips_the_gemm_peak_and_the_sweep() {
-    let report = bench(&[
-        "--json",
-        "--threads",
-        "1",
-        "--recipe-only",
-        "--steps",
-        "2",
-        "--reps",
-        "1",
-    ]);
+    let report = recipe_only(1);
     let runs = report["runs"].as_array().unwrap();
     assert_eq!(runs.len(), 1);
     let run = &runs[0];
@@ -171,16 +177,7 @@ fn the_table_names_the_recipe() {
 
 #[test]
 fn bench_measures_two_threads_on_request() {
-    let report = bench(&[
-        "--json",
-        "--threads",
-        "2",
-        "--recipe-only",
-        "--steps",
-        "2",
-        "--reps",
-        "1",
-    ]);
+    let report = recipe_only(2);
     let runs = report["runs"].as_array().unwrap();
     assert_eq!(runs.len(), 1);
     let recipe = &runs[0]["recipe"];
