@@ -142,27 +142,7 @@ fn recipe_description() -> Recipe {
     }
 }
 
-/// The x86 SIMD features the GEMM kernels choose between.
+/// The vector instructions the kernels run on, as the library detects them.
 fn cpu_features() -> Vec<String> {
-    #[cfg(target_arch = "x86_64")]
-    {
-        let mut found = Vec::new();
-        if std::arch::is_x86_feature_detected!("avx") {
-            found.push("avx");
-        }
-        if std::arch::is_x86_feature_detected!("avx2") {
-            found.push("avx2");
-        }
-        if std::arch::is_x86_feature_detected!("fma") {
-            found.push("fma");
-        }
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            found.push("avx512f");
-        }
-        found.into_iter().map(String::from).collect()
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        Vec::new()
-    }
+    vec![ferrograd::kernels::simd().to_string()]
 }

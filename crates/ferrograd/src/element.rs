@@ -7,7 +7,7 @@ use num_traits::{Float, NumAssignOps};
 
 /// An element type of a [`Tensor`](crate::Tensor): `f32` (the default) or `f64`.
 ///
-/// The trait is sealed: the derivatives and the GEMM paths are written and tested for these two.
+/// The trait is sealed: the derivatives and the kernels are written and tested for these two.
 pub trait Element:
     Float
     + NumAssignOps
@@ -114,51 +114,70 @@ mod tests {
 }
 
 pub(crate) mod sealed {
-    use ndarray::linalg::general_mat_mul;
-    use ndarray::{ArrayView2, ArrayViewMut2, LinalgScalar};
+    use ndarray::{ArrayView2, ArrayViewMut2};
 
-    use crate::small_gemm::{self, Kernel};
+    /// A value only this crate can make, taken by [`Sealed::product`] so that nothing outside
+    /// the crate can call it, even through an `Element` bound.
+    pub struct Private(());
 
-    /// By default a product runs matrixmultiply; `f32` has kernels of its own.
-    pub trait Sealed: LinalgScalar {
-        /// The kernel for the [`gemm`](crate::gemm) product `c = a·b`.
-        fn choose_kernel(
-            _: &ArrayView2<Self>,
-            _: &ArrayView2<Self>,
-            _: &ArrayViewMut2<Self>,
-        ) -> Kernel {
-            Kernel::Library
+    impl Private {
+        pub(crate) fn new() -> Self {
+            Private(())
         }
-        /// `c = a·b + beta·c` with `kernel`, for the whole product or a block of it.
-        fn mat_mul_block(
-            _: Kernel,
-            a: ArrayView2<Self>,
-            b: ArrayView2<Self>,
+    }
+
+    /// The operands of `c = a·b + beta·c` with their element type named, so that the kernels can
+    /// choose code per type without an `unsafe` cast.
+    pub enum Product<'a> {
+        /// `f32` operands.
+        F32(
+            ArrayView2<'a, f32>,
+            ArrayView2<'a, f32>,
+            f32,
+            ArrayViewMut2<'a, f32>,
+        ),
+        /// `f64` operands.
+        F64(
+            ArrayView2<'a, f64>,
+            ArrayView2<'a, f64>,
+            f64,
+            ArrayViewMut2<'a, f64>,
+        ),
+    }
+
+    /// Seals [`Element`](super::Element) to `f32` and `f64`.
+    pub trait Sealed: Sized {
+        /// The operands as they are, their type named.
+        fn product<'a>(
+            a: ArrayView2<'a, Self>,
+            b: ArrayView2<'a, Self>,
             beta: Self,
-            mut c: ArrayViewMut2<Self>,
-        ) {
-            general_mat_mul(Self::one(), &a, &b, beta, &mut c);
-        }
+            c: ArrayViewMut2<'a, Self>,
+            _: Private,
+        ) -> Product<'a>;
     }
 
     impl Sealed for f32 {
-        fn choose_kernel(
-            a: &ArrayView2<f32>,
-            b: &ArrayView2<f32>,
-            c: &ArrayViewMut2<f32>,
-        ) -> Kernel {
-            Kernel::choose(a, b, c)
-        }
-        fn mat_mul_block(
-            kernel: Kernel,
-            a: ArrayView2<f32>,
-            b: ArrayView2<f32>,
+        fn product<'a>(
+            a: ArrayView2<'a, f32>,
+            b: ArrayView2<'a, f32>,
             beta: f32,
-            c: ArrayViewMut2<f32>,
-        ) {
-            small_gemm::mat_mul_into(kernel, a, b, beta, c);
+            c: ArrayViewMut2<'a, f32>,
+            _: Private,
+        ) -> Product<'a> {
+            Product::F32(a, b, beta, c)
         }
     }
 
-    impl Sealed for f64 {}
+    impl Sealed for f64 {
+        fn product<'a>(
+            a: ArrayView2<'a, f64>,
+            b: ArrayView2<'a, f64>,
+            beta: f64,
+            c: ArrayViewMut2<'a, f64>,
+            _: Private,
+        ) -> Product<'a> {
+            Product::F64(a, b, beta, c)
+        }
+    }
 }

@@ -32,37 +32,32 @@
 //!   differences;
 //! - [`nn`] has layers, the MLP and losses; [`optim`] has SGD and Adam;
 //! - [`data`] reads IDX data sets such as MNIST;
-//! - [`gemm`] is the matrix product, split over [`set_num_threads`] threads (default: every CPU).
+//! - [`kernels`] is the matrix product, split over [`set_num_threads`] threads (default: every
+//!   CPU), and the rest of the CPU machinery.
 #![warn(missing_docs)]
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(
+    clippy::undocumented_unsafe_blocks,
+    clippy::multiple_unsafe_ops_per_block
+)]
 
 pub mod atomic;
 pub mod data;
 pub mod eval;
-pub mod gemm;
+pub mod kernels;
 pub mod nn;
 pub mod optim;
 
-mod backward;
-mod broadcast;
-mod display;
-mod dot;
+mod autograd;
 mod element;
 mod error;
-mod grad_mode;
-mod gradcheck;
-mod gradient;
-mod op;
-mod operators;
+mod inspect;
 mod ops;
-mod parallel;
-mod small_gemm;
-mod tensor;
-mod vectorised;
 
-pub use broadcast::{broadcast_grad_accumulate, broadcast_shape};
+pub use autograd::{
+    Tensor, broadcast_grad_accumulate, broadcast_shape, is_grad_enabled, live_tensors, no_grad,
+};
 pub use element::Element;
 pub use error::TensorError;
-pub use grad_mode::{is_grad_enabled, no_grad};
-pub use gradcheck::{GradcheckReport, gradcheck};
-pub use parallel::{num_threads, set_num_threads};
-pub use tensor::{Tensor, live_tensors};
+pub use inspect::{GradcheckReport, gradcheck};
+pub use kernels::{num_threads, set_num_threads};

@@ -5,7 +5,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use ferrograd::data::{Batch, DataError, Dataset, FILE_NAMES, Mnist, NUM_CLASSES, Split};
+use ferrograd::data::{Batch, DataError, Dataset, FILE_NAMES, Mnist, Split};
 use flate2::Compression;
 use proptest::prelude::*;
 
@@ -51,7 +51,7 @@ fn write_small_mnist(dir: &TempDir) {
 fn load_images(dir: &TempDir, name: &str, bytes: &[u8]) -> Result<Dataset, DataError> {
     let images = dir.write(name, bytes);
     let labels = dir.write("labels", &idx_labels(&[0, 1]));
-    Dataset::load(images, labels)
+    Dataset::load(images, labels, 10)
 }
 
 /// Asserts that the error's message mentions `name`, and returns the message.
@@ -75,7 +75,7 @@ fn loads_gzip_and_raw_files() {
     let train = &mnist.train;
     assert_eq!((train.len(), train.rows(), train.cols()), (5, 2, 3));
     assert_eq!(train.features(), 6);
-    assert_eq!(train.num_classes(), NUM_CLASSES);
+    assert_eq!(train.num_classes(), Mnist::CLASSES);
     assert_eq!(train.images(), pixels(5, 2, 3));
     assert_eq!(train.labels(), [5, 0, 4, 1, 9]);
     assert_eq!(train.image(1), [6, 7, 8, 9, 10, 11]);
@@ -114,7 +114,7 @@ fn loads_empty_split() {
     let dir = TempDir::new();
     let images = dir.write("images", &idx_images(0, 28, 28, &[]));
     let labels = dir.write("labels.gz", &gzip(&idx_labels(&[])));
-    let empty = Dataset::load(images, labels).unwrap();
+    let empty = Dataset::load(images, labels, 10).unwrap();
     assert!(empty.is_empty());
     assert_eq!(empty.batches::<f32>(4, Some(1)).count(), 0);
 }
@@ -228,7 +228,7 @@ fn huge_claim_in_small_file_is_an_error_not_an_allocation() {
         );
     }
     let labels = dir.write("labels-huge", &idx_header(0x801, &[u32::MAX]));
-    let err = Dataset::load(dir.0.join("huge"), labels).unwrap_err();
+    let err = Dataset::load(dir.0.join("huge"), labels, 10).unwrap_err();
     assert!(matches!(err, DataError::TruncatedData { .. }), "{err:?}");
 }
 
@@ -307,7 +307,7 @@ fn wrong_magic() {
 
     // An images file where a labels file belongs, and random junk.
     let images = dir.write("images", &idx_images(2, 2, 3, &[0; 12]));
-    let err = Dataset::load(&images, &images).unwrap_err();
+    let err = Dataset::load(&images, &images, 10).unwrap_err();
     assert!(matches!(
         err,
         DataError::WrongMagic {
@@ -366,7 +366,7 @@ fn count_mismatch() {
     let dir = TempDir::new();
     let images = dir.write("three-images", &idx_images(3, 2, 3, &[0; 18]));
     let labels = dir.write("two-labels", &idx_labels(&[0, 1]));
-    let err = Dataset::load(images, labels).unwrap_err();
+    let err = Dataset::load(images, labels, 10).unwrap_err();
     assert!(
         matches!(
             err,
@@ -387,14 +387,14 @@ fn label_out_of_range() {
     let dir = TempDir::new();
     let images = dir.write("images", &idx_images(4, 1, 1, &[0; 4]));
     let labels = dir.write("bad-labels.gz", &gzip(&idx_labels(&[9, 0, 10, 255])));
-    let err = Dataset::load(images, labels).unwrap_err();
+    let err = Dataset::load(images, labels, 10).unwrap_err();
     assert!(
         matches!(
             err,
             DataError::LabelOutOfRange {
                 index: 2,
                 label: 10,
-                max: 9,
+                classes: 10,
                 ..
             }
         ),
@@ -413,7 +413,7 @@ fn unreadable_path_is_io_error() {
     // A folder where a file is expected: opening may succeed, reading fails.
     std::fs::create_dir(dir.0.join("a-folder")).unwrap();
     let labels = dir.write("labels", &idx_labels(&[0]));
-    let err = Dataset::load(dir.0.join("a-folder"), labels).unwrap_err();
+    let err = Dataset::load(dir.0.join("a-folder"), labels, 10).unwrap_err();
     assert!(
         matches!(err, DataError::Io { .. } | DataError::Empty { .. }),
         "{err:?}"
@@ -427,7 +427,7 @@ fn small_train() -> Dataset {
     let dir = TempDir::new();
     let images = dir.write("images", &idx_images(10, 1, 2, &pixels(10, 1, 2)));
     let labels = dir.write("labels", &idx_labels(&[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]));
-    Dataset::load(images, labels).unwrap()
+    Dataset::load(images, labels, 10).unwrap()
 }
 
 fn order(dataset: &Dataset, seed: Option<u64>) -> Vec<usize> {
@@ -442,7 +442,7 @@ fn batches_scale_pixels_to_unit_interval() {
     let dir = TempDir::new();
     let images = dir.write("images", &idx_images(2, 1, 3, &[0, 51, 255, 1, 128, 254]));
     let labels = dir.write("labels", &idx_labels(&[3, 4]));
-    let dataset = Dataset::load(images, labels).unwrap();
+    let dataset = Dataset::load(images, labels, 10).unwrap();
 
     let batch: Batch<f64> = dataset.batches(2, None).next().unwrap();
     let expected = [0.0, 51.0, 255.0, 1.0, 128.0, 254.0].map(|p| p / 255.0);
@@ -562,8 +562,8 @@ impl Fuzz {
     /// result is fine, a panic is not.
     fn load(&self, name: &str, bytes: &[u8]) {
         let path = self.dir.write(name, bytes);
-        let _ = Dataset::load(&path, &self.labels);
-        let _ = Dataset::load(&self.images, &path);
+        let _ = Dataset::load(&path, &self.labels, 10);
+        let _ = Dataset::load(&self.images, &path, 10);
     }
 }
 
@@ -640,7 +640,7 @@ proptest! {
         } else {
             (dir.write("i", &images_file), dir.write("l", &labels_file))
         };
-        let dataset = Dataset::load(images_path, labels_path).unwrap();
+        let dataset = Dataset::load(images_path, labels_path, 10).unwrap();
         prop_assert_eq!(dataset.images(), &data[..]);
         prop_assert_eq!(dataset.labels(), &labels[..]);
         prop_assert_eq!((dataset.rows(), dataset.cols()), (rows as usize, cols as usize));

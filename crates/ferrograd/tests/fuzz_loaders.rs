@@ -99,7 +99,7 @@ impl IdxFuzz {
     fn check(&self, name: &str, bytes: &[u8]) -> Result<(), TestCaseError> {
         let path = self.dir.write(name, bytes);
         for (images, labels) in [(&path, &self.labels), (&self.images, &path)] {
-            let (result, peak) = peak_during(|| Dataset::load(images, labels));
+            let (result, peak) = peak_during(|| Dataset::load(images, labels, 10));
             let bound = backing(images) + backing(labels) + SLACK;
             prop_assert!(
                 peak <= bound,
@@ -214,9 +214,9 @@ fn a_header_claiming_4g_images_in_a_100_byte_file_is_an_error_not_an_allocation(
     ] {
         let path = fuzz.dir.write(name, &bytes);
         let (result, peak) = if as_images {
-            peak_during(|| Dataset::load(&path, &fuzz.labels))
+            peak_during(|| Dataset::load(&path, &fuzz.labels, 10))
         } else {
-            peak_during(|| Dataset::load(&fuzz.images, &path))
+            peak_during(|| Dataset::load(&fuzz.images, &path, 10))
         };
         let error = result.unwrap_err();
         assert!(

@@ -59,7 +59,7 @@ fn synthetic(len: u32, side: u32, name: &str) -> Dataset {
     let (images_path, labels_path) = (dir.join("images"), dir.join("labels"));
     std::fs::write(&images_path, images).unwrap();
     std::fs::write(&labels_path, labels).unwrap();
-    let dataset = Dataset::load(&images_path, &labels_path).unwrap();
+    let dataset = Dataset::load(&images_path, &labels_path, 10).unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
     dataset
 }

@@ -1,13 +1,13 @@
 //! The measurements: GEMM rate, the training step, and the step's matrix products alone.
 //!
-//! Every product here is [`ferrograd::gemm::mat_mul`], the engine's own, so each is split over
+//! Every product here is [`ferrograd::kernels::matmul`], the engine's own, so each is split over
 //! the threads the process is set to ([`ferrograd::set_num_threads`]) just as in training.
 
 use std::hint::black_box;
 use std::time::Instant;
 
 use ferrograd::Tensor;
-use ferrograd::gemm::{mat_mul, mat_mul_into};
+use ferrograd::kernels::{matmul, matmul_into};
 use ferrograd::nn::{Activation, Mlp, Module, cross_entropy};
 use ferrograd::optim::{Optimizer, Sgd};
 use ndarray::Array2;
@@ -148,7 +148,7 @@ fn random_matrix(rng: &mut SplitMix, rows: usize, cols: usize) -> Array2<f32> {
     Array2::from_shape_fn((rows, cols), |_| rng.signed())
 }
 
-/// The rate of `mat_mul(a, b)` for random `n×n` `f32` matrices: the product the engine's
+/// The rate of `matmul(a, b)` for random `n×n` `f32` matrices: the product the engine's
 /// `matmul` and its gradients compute (for square matrices this large, matrixmultiply's sgemm in
 /// blocks split over the configured threads).
 pub fn gemm(n: usize, budget: Budget) -> GemmResult {
@@ -156,7 +156,7 @@ pub fn gemm(n: usize, budget: Budget) -> GemmResult {
     let a = random_matrix(&mut rng, n, n);
     let b = random_matrix(&mut rng, n, n);
     let timing = time_reps(budget, || {
-        black_box(mat_mul(black_box(a.view()), black_box(b.view())));
+        black_box(matmul(black_box(a.view()), black_box(b.view())));
     });
     let seconds = timing.median();
     GemmResult {
@@ -218,8 +218,8 @@ pub fn train_step(
 
 /// The eight matrix products of one training step, with the layouts the engine uses (`x·W`
 /// forward; `aᵀ·g` for a weight's gradient and `g·Wᵀ` for an input's, on transposed views),
-/// on random data, each through the engine's [`mat_mul`] with the configured threads. Weight
-/// gradients are written into buffers kept across steps with [`mat_mul_into`], as the engine
+/// on random data, each through the engine's [`matmul`] with the configured threads. Weight
+/// gradients are written into buffers kept across steps with [`matmul_into`], as the engine
 /// writes them into each weight's gradient buffer.
 fn step_products(rng: &mut SplitMix, batch: usize, hidden: usize) -> impl FnMut() {
     let x = random_matrix(rng, batch, INPUTS);
@@ -233,14 +233,14 @@ fn step_products(rng: &mut SplitMix, batch: usize, hidden: usize) -> impl FnMut(
     let g3 = random_matrix(rng, batch, CLASSES);
     let (mut dw1, mut dw2, mut dw3) = (w1.clone(), w2.clone(), w3.clone());
     move || {
-        black_box(mat_mul(x.view(), w1.view()));
-        black_box(mat_mul(a1.view(), w2.view()));
-        black_box(mat_mul(a2.view(), w3.view()));
-        mat_mul_into(a2.t(), g3.view(), 0.0, dw3.view_mut());
-        black_box(mat_mul(g3.view(), w3.t()));
-        mat_mul_into(a1.t(), g2.view(), 0.0, dw2.view_mut());
-        black_box(mat_mul(g2.view(), w2.t()));
-        mat_mul_into(x.t(), g1.view(), 0.0, dw1.view_mut());
+        black_box(matmul(x.view(), w1.view()));
+        black_box(matmul(a1.view(), w2.view()));
+        black_box(matmul(a2.view(), w3.view()));
+        matmul_into(a2.t(), g3.view(), 0.0, dw3.view_mut());
+        black_box(matmul(g3.view(), w3.t()));
+        matmul_into(a1.t(), g2.view(), 0.0, dw2.view_mut());
+        black_box(matmul(g2.view(), w2.t()));
+        matmul_into(x.t(), g1.view(), 0.0, dw1.view_mut());
         black_box((&dw1, &dw2, &dw3));
     }
 }

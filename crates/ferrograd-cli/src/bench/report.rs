@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 pub struct Report {
     /// `release` or `debug` (debug numbers mean nothing).
     pub build: String,
-    /// The SIMD features the CPU reports that matter to the GEMM kernels.
+    /// The vector instruction set the kernels run on, as `ferrograd::kernels::simd` detects it
+    /// (`avx512f`, `avx2+fma` or `baseline`).
     pub cpu_features: Vec<String>,
     /// Logical CPUs available to the process.
     pub cpus: usize,
@@ -115,7 +116,7 @@ impl Report {
         let r = &self.recipe;
         let _ = writeln!(
             out,
-            "ferrograd bench: {} build, {} CPUs ({}), GEMM = ferrograd::gemm::mat_mul \
+            "ferrograd bench: {} build, {} CPUs ({}), GEMM = ferrograd::kernels::matmul \
              (squares: matrixmultiply sgemm; a short side: ferrograd's AVX-512/AVX2 kernel; split \
              over the run's threads), malloc {}",
             self.build,

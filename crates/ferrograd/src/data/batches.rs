@@ -7,7 +7,7 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 
 use super::Dataset;
-use crate::parallel::{parts_for, run_each};
+use crate::kernels::{parts_for, run_each};
 
 /// Each thread converting part of a batch gets at least this many pixels.
 const MIN_PIXELS_PER_PART: usize = 8 * 1024;

@@ -7,14 +7,11 @@ use num_traits::Float;
 
 use super::{Batches, DataError, idx};
 
-/// Number of classes of MNIST-style data sets: labels are `0..=9`.
-pub const NUM_CLASSES: usize = 10;
-
 /// Labelled grayscale images, kept as raw bytes (`0..=255` per pixel).
 ///
 /// Build one with [`Dataset::load`] or [`Mnist::load`](super::Mnist::load);
 /// turn it into `[0, 1]`-scaled float batches with [`Dataset::batches`].
-/// Every label is checked to be below [`NUM_CLASSES`] when loading.
+/// Every label is checked to be below the number of classes given when loading.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Dataset {
     /// `len * rows * cols` pixels, image after image, row after row.
@@ -22,10 +19,12 @@ pub struct Dataset {
     labels: Vec<u8>,
     rows: usize,
     cols: usize,
+    classes: usize,
 }
 
 impl Dataset {
-    /// Reads a split from an IDX images file and an IDX labels file.
+    /// Reads a split of a data set with `classes` classes from an IDX images file and an IDX
+    /// labels file.
     ///
     /// Each file is read as gzip if its name ends in `.gz`, raw otherwise.
     ///
@@ -33,10 +32,11 @@ impl Dataset {
     ///
     /// Any [`DataError`] about either file, plus [`DataError::CountMismatch`]
     /// if they hold different numbers of items and
-    /// [`DataError::LabelOutOfRange`] if a label is not below [`NUM_CLASSES`].
+    /// [`DataError::LabelOutOfRange`] if a label is not below `classes`.
     pub fn load(
         images_path: impl AsRef<Path>,
         labels_path: impl AsRef<Path>,
+        classes: usize,
     ) -> Result<Self, DataError> {
         let (images_path, labels_path) = (images_path.as_ref(), labels_path.as_ref());
         let images = idx::read_images(images_path)?;
@@ -49,12 +49,12 @@ impl Dataset {
                 labels: labels.len(),
             });
         }
-        if let Some(index) = labels.iter().position(|&l| usize::from(l) >= NUM_CLASSES) {
+        if let Some(index) = labels.iter().position(|&l| usize::from(l) >= classes) {
             return Err(DataError::LabelOutOfRange {
                 path: labels_path.to_path_buf(),
                 index,
                 label: labels[index],
-                max: (NUM_CLASSES - 1) as u8,
+                classes,
             });
         }
         Ok(Dataset {
@@ -62,6 +62,7 @@ impl Dataset {
             labels,
             rows: images.rows,
             cols: images.cols,
+            classes,
         })
     }
 
@@ -90,11 +91,11 @@ impl Dataset {
         self.rows * self.cols
     }
 
-    /// Number of classes, [`NUM_CLASSES`] (10): the output size of a model.
+    /// Number of classes, as given to [`load`](Self::load): the output size of a model.
     ///
     /// It is the same for every split, even one that happens to lack a class.
     pub fn num_classes(&self) -> usize {
-        NUM_CLASSES
+        self.classes
     }
 
     /// All pixels, `len() * features()` bytes, image after image.
@@ -102,7 +103,7 @@ impl Dataset {
         &self.images
     }
 
-    /// All labels, one per image, each below [`NUM_CLASSES`].
+    /// All labels, one per image, each below [`num_classes`](Self::num_classes).
     pub fn labels(&self) -> &[u8] {
         &self.labels
     }
@@ -146,6 +147,7 @@ impl Dataset {
             labels: self.labels.split_off(n),
             rows: self.rows,
             cols: self.cols,
+            classes: self.classes,
         };
         (self, rest)
     }

@@ -158,8 +158,9 @@ pub enum DataError {
 
     /// A label is not a valid class index.
     #[error(
-        "{}: label {label} at index {index} is out of range (labels must be 0..={max})",
-        .path.display()
+        "{}: label {label} at index {index} is out of range (labels must be {})",
+        .path.display(),
+        valid_labels(*.classes)
     )]
     LabelOutOfRange {
         /// The labels file.
@@ -168,7 +169,15 @@ pub enum DataError {
         index: usize,
         /// The offending label.
         label: u8,
-        /// The largest valid label.
-        max: u8,
+        /// The number of classes: labels must be below it.
+        classes: usize,
     },
+}
+
+/// The labels valid for `classes` classes, as an error message shows them: `0..=9` for 10.
+fn valid_labels(classes: usize) -> String {
+    match classes {
+        0 => "absent: there are no classes".to_string(),
+        _ => format!("0..={}", classes - 1),
+    }
 }

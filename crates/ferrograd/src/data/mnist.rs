@@ -42,6 +42,9 @@ pub struct Mnist {
 }
 
 impl Mnist {
+    /// The number of classes of every data set in this layout (digits, clothes, ...): 10.
+    pub const CLASSES: usize = 10;
+
     /// Loads the four [`FILE_NAMES`] from `dir`, taking `NAME.gz` if present
     /// and the raw `NAME` otherwise.
     ///
@@ -55,8 +58,8 @@ impl Mnist {
         let dir = dir.as_ref();
         let [train_images, train_labels] = split_paths(dir, Split::Train)?;
         let [test_images, test_labels] = split_paths(dir, Split::Test)?;
-        let train = Dataset::load(train_images, train_labels)?;
-        let test = Dataset::load(&test_images, test_labels)?;
+        let train = Dataset::load(train_images, train_labels, Mnist::CLASSES)?;
+        let test = Dataset::load(&test_images, test_labels, Mnist::CLASSES)?;
         if (test.rows(), test.cols()) != (train.rows(), train.cols()) {
             return Err(DataError::WrongDimensions {
                 path: test_images,
@@ -79,7 +82,7 @@ impl Mnist {
     /// As [`Mnist::load`], without the size comparison.
     pub fn load_split(dir: impl AsRef<Path>, split: Split) -> Result<Dataset, DataError> {
         let [images, labels] = split_paths(dir.as_ref(), split)?;
-        Dataset::load(images, labels)
+        Dataset::load(images, labels, Mnist::CLASSES)
     }
 }
 

@@ -43,6 +43,6 @@ mod idx;
 mod mnist;
 
 pub use batches::{Batch, Batches};
-pub use dataset::{Dataset, NUM_CLASSES};
+pub use dataset::Dataset;
 pub use error::DataError;
 pub use mnist::{FILE_NAMES, Mnist, Split};

@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use crate::{Element, Tensor};
 
-/// An element-wise non-linearity, named as on the command line: `tanh`, `relu` or `sigmoid`.
+/// An element-wise non-linearity, named in lower case: `tanh`, `relu` or `sigmoid`.
 ///
 /// ```
 /// use ferrograd::nn::Activation;
@@ -28,7 +28,7 @@ pub enum Activation {
 }
 
 impl Activation {
-    /// Every activation, in the order the CLI lists them.
+    /// Every activation, the original design's `tanh` first.
     pub const ALL: [Activation; 3] = [Activation::Tanh, Activation::Relu, Activation::Sigmoid];
 
     /// The activation's lowercase name, as parsed by [`FromStr`].

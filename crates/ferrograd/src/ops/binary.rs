@@ -2,9 +2,9 @@
 
 use ndarray::ArrayD;
 
-use crate::broadcast::broadcast_shape;
+use crate::autograd::OpKind;
+use crate::autograd::broadcast_shape;
 use crate::error::{TensorError, unwrap_or_fail};
-use crate::op::OpKind;
 use crate::{Element, Tensor};
 
 macro_rules! binary_op {

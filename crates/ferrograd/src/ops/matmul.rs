@@ -2,9 +2,9 @@
 
 use ndarray::{ArrayD, ArrayView2, Ix2};
 
+use crate::autograd::OpKind;
 use crate::error::{TensorError, unwrap_or_fail};
-use crate::gemm::{mat_mul, mat_mul_into};
-use crate::op::OpKind;
+use crate::kernels::{matmul, matmul_into};
 use crate::{Element, Tensor};
 
 impl<T: Element> Tensor<T> {
@@ -28,14 +28,14 @@ impl<T: Element> Tensor<T> {
     pub fn try_matmul(&self, other: &Tensor<T>) -> Result<Tensor<T>, TensorError> {
         let (a, b) = (self.data(), other.data());
         let (lhs, rhs) = matrices(&a, &b)?;
-        let product = mat_mul(lhs, rhs).into_dyn();
+        let product = matmul(lhs, rhs).into_dyn();
         Ok(Tensor::from_op(product, OpKind::Matmul, &[self, other]))
     }
 
     /// `self·other + bias` in one operation, as a linear layer computes it (PyTorch's `addmm`):
     /// the product is accumulated onto `bias`, broadcast to its rows, instead of a second pass
     /// adding it. The numbers are those of `self.matmul(other) + bias` (bit for bit for `f32`
-    /// products with a short side; see [`gemm`](crate::gemm)).
+    /// products with a short side; see [`kernels`](crate::kernels)).
     ///
     /// ```
     /// use ferrograd::Tensor;
@@ -69,7 +69,7 @@ impl<T: Element> Tensor<T> {
             rhs: c.shape().to_vec(),
         })?;
         let mut sum = rows.as_standard_layout().into_owned();
-        mat_mul_into(lhs, rhs, T::one(), sum.view_mut());
+        matmul_into(lhs, rhs, T::one(), sum.view_mut());
         Ok(Tensor::from_op(
             sum.into_dyn(),
             OpKind::MatmulAdd,

@@ -1,5 +1,5 @@
-//! The forward half of every operation, by family. Each records an [`OpKind`](crate::op::OpKind)
-//! whose derivative is in [`crate::backward`].
+//! The forward half of every operation, by family. Each records an [`OpKind`](crate::autograd::OpKind)
+//! whose derivative is in `autograd::backward`.
 
 mod binary;
 mod matmul;

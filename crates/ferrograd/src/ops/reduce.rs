@@ -2,8 +2,8 @@
 
 use ndarray::{ArrayD, Axis};
 
+use crate::autograd::OpKind;
 use crate::error::{TensorError, unwrap_or_fail};
-use crate::op::OpKind;
 use crate::{Element, Tensor};
 
 /// Turns a NumPy-style axis (negative counts from the end) into an index below `shape.len()`.

@@ -2,8 +2,8 @@
 
 use ndarray::IxDyn;
 
+use crate::autograd::OpKind;
 use crate::error::{TensorError, unwrap_or_fail};
-use crate::op::OpKind;
 use crate::{Element, Tensor};
 
 impl<T: Element> Tensor<T> {

@@ -3,8 +3,8 @@
 use ndarray::{ArrayD, Axis, Zip};
 
 use super::normalize_axis;
+use crate::autograd::OpKind;
 use crate::error::{TensorError, unwrap_or_fail};
-use crate::op::OpKind;
 use crate::{Element, Tensor};
 
 /// `x - max(x)` along `axis` (kept with size 1), so that `exp` cannot overflow.

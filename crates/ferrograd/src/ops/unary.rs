@@ -2,8 +2,8 @@
 
 use ndarray::ArrayD;
 
-use crate::op::OpKind;
-use crate::vectorised::vectorised;
+use crate::autograd::OpKind;
+use crate::kernels::vectorised;
 use crate::{Element, Tensor};
 
 impl<T: Element> Tensor<T> {

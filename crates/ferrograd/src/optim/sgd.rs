@@ -3,7 +3,7 @@
 use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD, Axis, Zip};
 
 use super::Optimizer;
-use crate::parallel::{parts_for, run_each};
+use crate::kernels::{parts_for, run_each};
 use crate::{Element, Tensor};
 
 /// Parameters with fewer elements per thread than this are updated on the calling thread.

@@ -3,7 +3,7 @@
 use crate::{Element, Tensor};
 
 /// One recorded operation: what it was and the tensors it read. Its derivative lives in
-/// [`crate::backward`], in one `match` over [`OpKind`].
+/// `autograd::backward`, in one `match` over [`OpKind`].
 pub(crate) struct Op<T: Element> {
     pub(crate) kind: OpKind<T>,
     pub(crate) inputs: Vec<Tensor<T>>,

@@ -224,12 +224,9 @@ fn run_parts(parts: usize, work: usize, job: &(dyn Fn(usize) + Sync)) {
         pool.helpers.push(Helper::start(index));
     }
     let helpers = &pool.helpers[..parts - 1];
-    // Safety: a helper uses the job only after claiming it, and `Posted`, dropped before this
-    // function returns even when a part panics, waits for every claimed part to finish.
-    let job: &'static (dyn Fn(usize) + Sync) = unsafe { std::mem::transmute(job) };
     let posted = Posted(helpers);
     for helper in helpers {
-        helper.post(job);
+        helper.post(JobRef(std::ptr::from_ref(&job).cast()));
     }
     job(0);
     for (index, helper) in (1..).zip(helpers) {
@@ -260,6 +257,17 @@ impl Drop for Posted<'_> {
     }
 }
 
+/// A posted job as a helper holds it: the address of the caller's `&(dyn Fn(usize) + Sync)`,
+/// which lives in `run_parts`'s frame. A raw pointer rather than a reference, because it outlives
+/// that frame in the helper's slot; it is only followed while the frame is alive (see
+/// [`Helper::serve`]).
+#[derive(Clone, Copy)]
+struct JobRef(*const ());
+
+// SAFETY: the pointer leads to a `dyn Fn(usize) + Sync`, which any thread may call through a
+// shared reference; moving the address to another thread shares nothing else.
+unsafe impl Send for JobRef {}
+
 /// One helper thread and the slot it takes jobs from.
 ///
 /// Job `n` is posted by setting `posted` to `n`; whoever moves `claimed` from `n - 1` to `n`
@@ -273,12 +281,14 @@ struct Helper {
     sleeping: AtomicBool,
     /// Written only when every earlier job is claimed and finished; read by the helper only
     /// after it claims the job.
-    job: UnsafeCell<Option<&'static (dyn Fn(usize) + Sync)>>,
+    job: UnsafeCell<Option<JobRef>>,
     panic: Mutex<Option<Box<dyn Any + Send>>>,
 }
 
-// Safety: see `job`; `posted` (release/acquire) orders the write before the helper's read, and
-// `finished` orders the helper's read before the next write.
+// SAFETY: the only field without its own synchronisation is `job`. `post` writes it only when
+// every earlier job is claimed and finished (the caller's `Posted` waited for `finished`, with
+// acquire, or claimed the job itself so the helper never read it), and the helper reads it only
+// after acquiring the `posted` that `post` released after its write: the accesses never overlap.
 unsafe impl Sync for Helper {}
 
 impl Helper {
@@ -303,8 +313,9 @@ impl Helper {
         receiver.recv().expect("the helper thread started")
     }
 
-    fn post(&self, job: &'static (dyn Fn(usize) + Sync)) {
-        // Safety: every earlier job is claimed and finished, so nothing reads `job` now.
+    fn post(&self, job: JobRef) {
+        // SAFETY: every earlier job is claimed and finished (see `impl Sync for Helper`), so
+        // nothing reads or writes the slot now.
         unsafe { *self.job.get() = Some(job) };
         self.posted.fetch_add(1, Ordering::SeqCst);
         if self.sleeping.load(Ordering::SeqCst) {
@@ -355,8 +366,13 @@ impl Helper {
             if !self.claim(seen) {
                 continue; // the caller ran it
             }
-            // Safety: `post` wrote the job before publishing `posted`, which we acquired.
-            let job = unsafe { *self.job.get() }.expect("a posted job");
+            // SAFETY: `post` wrote the slot before it released `posted`, which `next_job`
+            // acquired, and writes no more until this job is finished.
+            let JobRef(job) = unsafe { *self.job.get() }.expect("a posted job");
+            // SAFETY: `job` is the address of the caller's `&dyn Fn` in `run_parts`, which has
+            // not returned: this helper claimed the job, and the caller returns (even by
+            // unwinding, through `Posted`) only after `finished` says every claimed part is done.
+            let job = unsafe { *job.cast::<&(dyn Fn(usize) + Sync)>() };
             if let Err(panic) = catch_unwind(AssertUnwindSafe(|| job(index))) {
                 *self.panic.lock().unwrap_or_else(|p| p.into_inner()) = Some(panic);
             }

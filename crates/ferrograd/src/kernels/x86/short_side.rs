@@ -10,12 +10,14 @@
 //! `beta·c`, so splitting `c` into blocks does not change it.
 
 use ndarray::linalg::general_mat_mul;
-use ndarray::{ArrayView2, ArrayViewMut2};
+use ndarray::{Array2, ArrayBase, ArrayView2, ArrayViewMut2, Ix2, RawData};
+
+use crate::kernels::Simd;
 
 /// The code that computes an `f32` product. It is chosen once for a whole product, so every
 /// block of a split product is computed alike.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Kernel {
+pub(crate) enum F32Kernel {
     /// matrixmultiply, through `ndarray`.
     Library,
     /// This module's kernel on the operands as they are.
@@ -28,108 +30,114 @@ pub enum Kernel {
 
 /// The vector instructions a kernel of this module runs on.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Isa {
+pub(crate) enum Isa {
     /// AVX-512F: 16 lanes, 32 registers.
     Avx512,
     /// AVX2 and FMA: 8 lanes, 16 registers.
     Avx2,
 }
 
-impl Kernel {
+impl F32Kernel {
     /// The fastest kernel for `c = a·b` on this CPU.
     pub(crate) fn choose(a: &ArrayView2<f32>, b: &ArrayView2<f32>, c: &ArrayViewMut2<f32>) -> Self {
-        #[cfg(target_arch = "x86_64")]
-        if let Some(isa) = Isa::detect()
-            && contiguous_rows(c)
-        {
-            let (m, k) = a.dim();
-            if m.min(k) <= SHORT_SIDE && contiguous_rows(b) {
-                return Kernel::Direct(isa);
-            }
-            if m <= SHORT_SIDE && k > SHORT_SIDE && contiguous_rows(&b.t()) {
-                return Kernel::Transposed(isa);
+        let isa = match super::simd() {
+            Simd::Avx512 => Isa::Avx512,
+            Simd::Avx2 => Isa::Avx2,
+            Simd::Baseline => return F32Kernel::Library,
+        };
+        let (m, k) = a.dim();
+        if !contiguous_rows(c) {
+            F32Kernel::Library
+        } else if m.min(k) <= SHORT_SIDE && contiguous_rows(b) {
+            F32Kernel::Direct(isa)
+        } else if m <= SHORT_SIDE && k > SHORT_SIDE && contiguous_rows(&b.t()) {
+            F32Kernel::Transposed(isa)
+        } else {
+            F32Kernel::Library
+        }
+    }
+
+    /// `c = a·b + beta·c` with this kernel, chosen for these operands or for a product they are
+    /// blocks of.
+    ///
+    /// # Panics
+    /// When the shapes do not fit `(m, k)·(k, n) = (m, n)`, or (for this module's kernels) rows
+    /// of `b` and `c` are not contiguous or the CPU lacks the instructions.
+    pub(crate) fn product(
+        self,
+        a: ArrayView2<f32>,
+        b: ArrayView2<f32>,
+        beta: f32,
+        mut c: ArrayViewMut2<f32>,
+    ) {
+        match self {
+            F32Kernel::Library => general_mat_mul(1.0, &a, &b, beta, &mut c),
+            F32Kernel::Direct(isa) => isa.product(a, b, beta, c),
+            F32Kernel::Transposed(isa) => {
+                let a_t = a.t().as_standard_layout().into_owned();
+                let mut c_t = Array2::zeros((c.ncols(), c.nrows()));
+                isa.product(b.t(), a_t.view(), 0.0, c_t.view_mut());
+                if beta == 0.0 {
+                    c.assign(&c_t.t());
+                } else {
+                    c.zip_mut_with(&c_t.t(), |c, &p| *c = p + beta * *c);
+                }
             }
         }
-        let _ = (a, b, c);
-        Kernel::Library
     }
 }
 
-#[cfg(target_arch = "x86_64")]
 impl Isa {
-    /// The widest set this CPU has.
-    fn detect() -> Option<Isa> {
-        use std::arch::is_x86_feature_detected as has;
-        if has!("avx512f") {
-            Some(Isa::Avx512)
-        } else if has!("avx2") && has!("fma") {
-            Some(Isa::Avx2)
-        } else {
-            None
-        }
-    }
-
-    /// `c = a·b + beta·c`.
+    /// `c = a·b + beta·c`: the boundary between safe code and the kernel, which checks everything
+    /// the kernel relies on.
     ///
     /// # Panics
-    /// When rows of `b` or `c` are not contiguous, or the CPU lacks the instructions.
+    /// When the shapes do not fit `(m, k)·(k, n) = (m, n)`, rows of `b` or `c` are not contiguous,
+    /// or the CPU lacks the instructions.
     fn product(self, a: ArrayView2<f32>, b: ArrayView2<f32>, beta: f32, c: ArrayViewMut2<f32>) {
-        use std::arch::is_x86_feature_detected as has;
-        assert!(contiguous_rows(&b) && contiguous_rows(&c));
+        let (m, k) = a.dim();
+        let n = b.ncols();
+        assert!(
+            b.nrows() == k && c.dim() == (m, n),
+            "matrix product shapes do not fit: {:?}·{:?} into {:?}",
+            a.shape(),
+            b.shape(),
+            c.shape()
+        );
+        assert!(
+            contiguous_rows(&b) && contiguous_rows(&c),
+            "the short-side kernel needs contiguous rows of b (strides {:?}) and c (strides {:?})",
+            b.strides(),
+            c.strides()
+        );
         match self {
             Isa::Avx512 => {
-                assert!(has!("avx512f"));
-                // SAFETY: the CPU has AVX-512F, and rows of `b` and `c` are contiguous.
+                assert!(super::has_avx512(), "this CPU lacks AVX-512F");
+                // SAFETY: checked just above: the CPU has AVX-512F; `a` is (m, k), `b` is (k, n)
+                // and `c` is (m, n), and rows of `b` and `c` are contiguous, all that
+                // `avx512::product` asks. The views keep every element they address in bounds.
                 unsafe { avx512::product(a, b, beta, c) }
             }
             Isa::Avx2 => {
-                assert!(has!("avx2") && has!("fma"));
-                // SAFETY: the CPU has AVX2 and FMA, and rows of `b` and `c` are contiguous.
+                assert!(super::has_avx2_fma(), "this CPU lacks AVX2 and FMA");
+                // SAFETY: checked just above: the CPU has AVX2 and FMA; the shapes fit and rows
+                // of `b` and `c` are contiguous, all that `avx2::product` asks.
                 unsafe { avx2::product(a, b, beta, c) }
             }
         }
     }
 }
 
-/// `c = a·b + beta·c` with `kernel`, which [`Kernel::choose`] chose for these operands or for a
-/// product they are blocks of.
-pub(crate) fn mat_mul_into(
-    kernel: Kernel,
-    a: ArrayView2<f32>,
-    b: ArrayView2<f32>,
-    beta: f32,
-    mut c: ArrayViewMut2<f32>,
-) {
-    match kernel {
-        #[cfg(target_arch = "x86_64")]
-        Kernel::Direct(isa) => isa.product(a, b, beta, c),
-        #[cfg(target_arch = "x86_64")]
-        Kernel::Transposed(isa) => {
-            let a_t = a.t().as_standard_layout().into_owned();
-            let mut c_t = ndarray::Array2::zeros((c.ncols(), c.nrows()));
-            isa.product(b.t(), a_t.view(), 0.0, c_t.view_mut());
-            if beta == 0.0 {
-                c.assign(&c_t.t());
-            } else {
-                c.zip_mut_with(&c_t.t(), |c, &p| *c = p + beta * *c);
-            }
-        }
-        _ => general_mat_mul(1.0, &a, &b, beta, &mut c),
-    }
-}
-
 /// Products with `m` or `k` at most this are computed here, where packing would not pay off.
-#[cfg(target_arch = "x86_64")]
 const SHORT_SIDE: usize = 64;
 
-/// Whether the rows of `x` are contiguous.
-#[cfg(target_arch = "x86_64")]
-fn contiguous_rows<S: ndarray::RawData>(x: &ndarray::ArrayBase<S, ndarray::Ix2>) -> bool {
+/// Whether the rows of `x` are contiguous (or too short for it to matter).
+fn contiguous_rows<S: RawData>(x: &ArrayBase<S, Ix2>) -> bool {
     x.strides()[1] == 1 || x.ncols() <= 1 || x.is_empty()
 }
 
-/// The operands' first elements and row and column strides.
-#[cfg(target_arch = "x86_64")]
+/// The operands' first elements and row and column strides: `a` is `(m, k)` with any strides,
+/// `b` is `(k, n)` and `c` is `(m, n)` with contiguous rows (`Isa::product` checked all of it).
 #[derive(Clone, Copy)]
 struct Operands {
     a: *const f32,
@@ -143,19 +151,27 @@ struct Operands {
     beta: f32,
 }
 
-/// The kernel, written once over a module's vector primitives (`Vector`, `Mask`, `LANES`, `MR`
-/// rows by `NV` vectors per tile, `zero`, `splat`, `fmadd`, `add`, `mul`, `load`, `store`,
+/// The kernel, written once over a module's vector primitives (`Vector`, `LANES`, `MR` rows by
+/// `NV` vectors per tile, `zero`, `splat`, `fmadd`, `add`, `mul`, `load`, `store`,
 /// `load_masked`, `store_masked`, `first_lanes`) and compiled for its `$features`. `$rows` lists
 /// the tile heights below `MR` and `$vectors` the panel widths below `NV`.
-#[cfg(target_arch = "x86_64")]
+///
+/// Safety rests on one invariant, passed down from `product` to `panel` to `tile`: every tile
+/// `tile` is given lies inside `c`, and the same columns of `b` and rows of `a` lie inside
+/// those operands, because `product` cuts `c` into panels of at most `NV·LANES` columns and
+/// `panel` cuts a panel into tiles of at most `MR` rows. Lanes past a narrow panel's edge are
+/// masked, and masked lanes are never read or written.
 macro_rules! kernel {
     ($features:literal, rows: [$($rows:literal)*], vectors: [$($vectors:literal)*]) => {
         use ndarray::{ArrayView2, ArrayViewMut2};
 
         use super::Operands;
 
+        /// `c = a·b + beta·c`.
+        ///
         /// # Safety
-        /// The CPU must have the module's instructions; rows of `b` and `c` must be contiguous.
+        /// The CPU must have `$features`; `a` must be `(m, k)`, `b` `(k, n)` and `c` `(m, n)`;
+        /// rows of `b` and `c` must be contiguous (column stride 1, or a single column).
         #[target_feature(enable = $features)]
         pub(super) unsafe fn product(
             a: ArrayView2<f32>,
@@ -177,21 +193,25 @@ macro_rules! kernel {
             };
             for j in (0..n).step_by(NV * LANES) {
                 let width = (n - j).min(NV * LANES);
-                // SAFETY: columns `j..j + width` lie inside `b` and `c`.
-                unsafe {
-                    match width.div_ceil(LANES) {
-                        $($vectors => panel::<$vectors>(ops, m, j, width),)*
-                        vectors => {
-                            assert_eq!(vectors, NV, "a panel width without a kernel");
-                            panel::<NV>(ops, m, j, width)
-                        }
+                match width.div_ceil(LANES) {
+                    // SAFETY: columns `j..j + width` lie inside `b` and `c` (`j < n`,
+                    // `width ≤ n - j`), `width` needs exactly `$vectors` vectors, and the
+                    // caller's promises about the CPU and the operands hold.
+                    $($vectors => unsafe { panel::<$vectors>(ops, m, j, width) },)*
+                    vectors => {
+                        assert_eq!(vectors, NV, "a panel width without a kernel");
+                        // SAFETY: as above, with `NV` vectors.
+                        unsafe { panel::<NV>(ops, m, j, width) }
                     }
                 }
             }
         }
 
-        /// Columns `j..j + width` of `c`, `width` at most `V·LANES`, one tile of `MR` rows at a
-        /// time.
+        /// Columns `j..j + width` of `c`, one tile of `MR` rows at a time.
+        ///
+        /// # Safety
+        /// `product`'s, and columns `j..j + width` lie inside `b` and `c`, with
+        /// `(V - 1)·LANES < width ≤ V·LANES`.
         #[target_feature(enable = $features)]
         unsafe fn panel<const V: usize>(ops: Operands, m: usize, j: usize, width: usize) {
             let last = width - (V - 1) * LANES;
@@ -202,20 +222,25 @@ macro_rules! kernel {
                     c: ops.c.wrapping_offset(i as isize * ops.c_rows).wrapping_add(j),
                     ..ops
                 };
-                // SAFETY: rows `i..i + rows` and the panel's columns lie inside the operands.
-                unsafe {
-                    match (m - i).min(MR) {
-                        $($rows => tile::<$rows, V>(at, last),)*
-                        rows => {
-                            assert_eq!(rows, MR, "a tile height without a kernel");
-                            tile::<MR, V>(at, last)
-                        }
+                match (m - i).min(MR) {
+                    // SAFETY: rows `i..i + $rows` lie inside `a` and `c` (`$rows ≤ m - i`), and
+                    // the panel's columns inside `b` and `c` (the caller's promise); the last
+                    // vector is `last` lanes wide, `1 ≤ last ≤ LANES`.
+                    $($rows => unsafe { tile::<$rows, V>(at, last) },)*
+                    rows => {
+                        assert_eq!(rows, MR, "a tile height without a kernel");
+                        // SAFETY: as above, with `MR` rows.
+                        unsafe { tile::<MR, V>(at, last) }
                     }
                 }
             }
         }
 
         /// `R` rows and `V` vectors of columns of `c`, the last vector `last` lanes wide.
+        ///
+        /// # Safety
+        /// `product`'s, and `ops` points at a tile of `R` rows of `a` and `c` and
+        /// `(V - 1)·LANES + last` columns of `b` and `c` that lie inside them, `1 ≤ last ≤ LANES`.
         #[target_feature(enable = $features)]
         #[inline]
         unsafe fn tile<const R: usize, const V: usize>(ops: Operands, last: usize) {
@@ -224,15 +249,23 @@ macro_rules! kernel {
             let mut sum = [[zero(); V]; R];
             for p in 0..ops.k {
                 let b_row = ops.b.wrapping_offset(p as isize * ops.b_rows);
-                // SAFETY: the (masked) lanes of row `p` of the panel lie inside `b`.
-                let b: [Vector; V] = std::array::from_fn(|v| unsafe {
-                    let at = b_row.add(v * LANES);
-                    if masked(v) { load_masked(at, mask) } else { load(at) }
+                let b: [Vector; V] = std::array::from_fn(|v| {
+                    let at = b_row.wrapping_add(v * LANES);
+                    if masked(v) {
+                        // SAFETY: the first `last` lanes at `at` are row `p` of the tile's
+                        // columns of `b`, which lie inside `b`; the rest are masked off.
+                        unsafe { load_masked(at, mask) }
+                    } else {
+                        // SAFETY: the `LANES` lanes at `at` are row `p` of the tile's columns of
+                        // `b`, contiguous and inside `b`.
+                        unsafe { load(at) }
+                    }
                 });
                 for (r, sum) in sum.iter_mut().enumerate() {
-                    let offset = r as isize * ops.a_rows + p as isize * ops.a_cols;
-                    // SAFETY: element `(r, p)` of the tile's rows lies inside `a`.
-                    let a = splat(unsafe { *ops.a.offset(offset) });
+                    let at = ops.a.wrapping_offset(r as isize * ops.a_rows + p as isize * ops.a_cols);
+                    // SAFETY: element `(r, p)` of the tile's rows, `r < R` and `p < k`, lies
+                    // inside `a`.
+                    let a = splat(unsafe { *at });
                     for (sum, b) in sum.iter_mut().zip(b) {
                         *sum = fmadd(a, b, *sum);
                     }
@@ -243,16 +276,26 @@ macro_rules! kernel {
                 let c_row = ops.c.wrapping_offset(r as isize * ops.c_rows);
                 for (v, &sum) in sum.iter().enumerate() {
                     let c = c_row.wrapping_add(v * LANES);
-                    // SAFETY: the (masked) lanes lie inside row `r` of the tile in `c`.
-                    unsafe {
+                    if masked(v) {
                         let out = if ops.beta == 0.0 {
                             sum
-                        } else if masked(v) {
-                            add(sum, mul(beta, load_masked(c, mask)))
                         } else {
-                            add(sum, mul(beta, load(c)))
+                            // SAFETY: the first `last` lanes at `c` are in row `r` of the tile in
+                            // `c`; the rest are masked off.
+                            add(sum, mul(beta, unsafe { load_masked(c, mask) }))
                         };
-                        if masked(v) { store_masked(c, mask, out) } else { store(c, out) }
+                        // SAFETY: as for the load just above.
+                        unsafe { store_masked(c, mask, out) }
+                    } else {
+                        let out = if ops.beta == 0.0 {
+                            sum
+                        } else {
+                            // SAFETY: the `LANES` lanes at `c` are contiguous in row `r` of the
+                            // tile in `c`.
+                            add(sum, mul(beta, unsafe { load(c) }))
+                        };
+                        // SAFETY: as for the load just above.
+                        unsafe { store(c, out) }
                     }
                 }
             }
@@ -264,7 +307,6 @@ macro_rules! kernel {
 /// intrinsic: `zero`, `splat`, `fmadd`, `add`, `mul`, and unaligned `load` and `store`, each
 /// compiled for `$features`. The masked loads and stores differ between instruction sets and are
 /// written in each module.
-#[cfg(target_arch = "x86_64")]
 macro_rules! primitives {
     ($features:literal, $vector:ty, zero: $zero:ident, splat: $splat:ident,
      fmadd: $fmadd:ident, add: $add:ident, mul: $mul:ident,
@@ -296,22 +338,25 @@ macro_rules! primitives {
         fn mul(a: Vector, b: Vector) -> Vector {
             $mul(a, b)
         }
+        /// # Safety
+        /// `LANES` floats from `p` on must be readable.
         #[target_feature(enable = $features)]
         #[inline]
         unsafe fn load(p: *const f32) -> Vector {
-            // SAFETY: the caller's.
+            // SAFETY: the caller's promise is the intrinsic's requirement (unaligned is allowed).
             unsafe { $load(p) }
         }
+        /// # Safety
+        /// `LANES` floats from `p` on must be writable.
         #[target_feature(enable = $features)]
         #[inline]
         unsafe fn store(p: *mut f32, v: Vector) {
-            // SAFETY: the caller's.
+            // SAFETY: the caller's promise is the intrinsic's requirement (unaligned is allowed).
             unsafe { $store(p, v) }
         }
     };
 }
 
-#[cfg(target_arch = "x86_64")]
 mod avx512 {
     use std::arch::x86_64::*;
 
@@ -323,17 +368,23 @@ mod avx512 {
     const MR: usize = 8;
     const NV: usize = 3;
 
+    /// # Safety
+    /// The lanes of `mask` from `p` on must be readable.
     #[target_feature(enable = "avx512f")]
     #[inline]
     unsafe fn load_masked(p: *const f32, mask: __mmask16) -> Vector {
+        // SAFETY: the caller's promise; masked-off lanes are not read and cannot fault.
         unsafe { _mm512_maskz_loadu_ps(mask, p) }
     }
+    /// # Safety
+    /// The lanes of `mask` from `p` on must be writable.
     #[target_feature(enable = "avx512f")]
     #[inline]
     unsafe fn store_masked(p: *mut f32, mask: __mmask16, v: Vector) {
+        // SAFETY: the caller's promise; masked-off lanes are not written and cannot fault.
         unsafe { _mm512_mask_storeu_ps(p, mask, v) }
     }
-    /// The first `n` of 16 lanes.
+    /// The first `n` of 16 lanes, `1 ≤ n ≤ 16`.
     #[target_feature(enable = "avx512f")]
     #[inline]
     fn first_lanes(n: usize) -> __mmask16 {
@@ -343,7 +394,6 @@ mod avx512 {
     kernel!("avx512f", rows: [1 2 3 4 5 6 7], vectors: [1 2]);
 }
 
-#[cfg(target_arch = "x86_64")]
 mod avx2 {
     use std::arch::x86_64::*;
 
@@ -355,14 +405,20 @@ mod avx2 {
     const MR: usize = 6;
     const NV: usize = 2;
 
+    /// # Safety
+    /// The lanes of `mask` from `p` on must be readable.
     #[target_feature(enable = "avx2,fma")]
     #[inline]
     unsafe fn load_masked(p: *const f32, mask: __m256i) -> Vector {
+        // SAFETY: the caller's promise; masked-off lanes are not read and cannot fault.
         unsafe { _mm256_maskload_ps(p, mask) }
     }
+    /// # Safety
+    /// The lanes of `mask` from `p` on must be writable.
     #[target_feature(enable = "avx2,fma")]
     #[inline]
     unsafe fn store_masked(p: *mut f32, mask: __m256i, v: Vector) {
+        // SAFETY: the caller's promise; masked-off lanes are not written and cannot fault.
         unsafe { _mm256_maskstore_ps(p, mask, v) }
     }
     /// The first `n` of 8 lanes: all bits set in those.
@@ -378,7 +434,7 @@ mod avx2 {
     kernel!("avx2,fma", rows: [1 2 3 4 5], vectors: [1]);
 }
 
-#[cfg(all(test, target_arch = "x86_64"))]
+#[cfg(test)]
 mod tests {
     use ndarray::{Array2, s};
 
@@ -386,33 +442,32 @@ mod tests {
 
     /// The instruction sets this CPU runs, the widest first.
     fn isas() -> Vec<Isa> {
-        use std::arch::is_x86_feature_detected as has;
         let mut isas = Vec::new();
-        if has!("avx512f") {
+        if super::super::has_avx512() {
             isas.push(Isa::Avx512);
         }
-        if has!("avx2") && has!("fma") {
+        if super::super::has_avx2_fma() {
             isas.push(Isa::Avx2);
         }
         isas
     }
 
-    /// `c = a·b + beta·c` with the kernel [`Kernel::choose`] picks, run on `isa`; whether it is
-    /// this module's.
-    fn try_mat_mul_into(
+    /// `c = a·b + beta·c` with the kernel [`F32Kernel::choose`] picks, run on `isa`; whether it
+    /// is this module's.
+    fn try_product(
         isa: Isa,
         a: ArrayView2<f32>,
         b: ArrayView2<f32>,
         beta: f32,
         c: &mut ArrayViewMut2<f32>,
     ) -> bool {
-        let kernel = match Kernel::choose(&a, &b, c) {
-            Kernel::Library => Kernel::Library,
-            Kernel::Direct(_) => Kernel::Direct(isa),
-            Kernel::Transposed(_) => Kernel::Transposed(isa),
+        let kernel = match F32Kernel::choose(&a, &b, c) {
+            F32Kernel::Library => F32Kernel::Library,
+            F32Kernel::Direct(_) => F32Kernel::Direct(isa),
+            F32Kernel::Transposed(_) => F32Kernel::Transposed(isa),
         };
-        mat_mul_into(kernel, a, b, beta, c.view_mut());
-        kernel != Kernel::Library
+        kernel.product(a, b, beta, c.view_mut());
+        kernel != F32Kernel::Library
     }
 
     fn matrix(rows: usize, cols: usize, seed: usize) -> Array2<f32> {
@@ -453,7 +508,7 @@ mod tests {
                         let c_before = wide.slice(s![.., 1..n + 1]).to_owned();
                         let [exact, bound] = reference(&a, &b, beta, &c_before);
                         let mut c = wide.slice_mut(s![.., 1..n + 1]);
-                        let done = try_mat_mul_into(isa, a.view(), b.view(), beta, &mut c);
+                        let done = try_product(isa, a.view(), b.view(), beta, &mut c);
                         // Every product here has a short side; with `b` transposed, only long ones pay for
                         // the transposing.
                         if !b_transposed || k > SHORT_SIDE {
@@ -488,13 +543,7 @@ mod tests {
         for isa in isas() {
             let (a, b) = (matrix(32, 20, 1), matrix(20, 40, 2));
             let mut c = Array2::from_elem((32, 40), f32::NAN);
-            assert!(try_mat_mul_into(
-                isa,
-                a.view(),
-                b.view(),
-                0.0,
-                &mut c.view_mut()
-            ));
+            assert!(try_product(isa, a.view(), b.view(), 0.0, &mut c.view_mut()));
             assert!(c.iter().all(|x| x.is_finite()), "{isa:?}");
         }
     }
@@ -507,7 +556,7 @@ mod tests {
         for isa in isas() {
             let product = |a: ArrayView2<f32>| {
                 let mut c = Array2::zeros((20, 50));
-                assert!(try_mat_mul_into(isa, a, b.view(), 0.0, &mut c.view_mut()));
+                assert!(try_product(isa, a, b.view(), 0.0, &mut c.view_mut()));
                 c
             };
             let packed = product(a_view.to_owned().view());
@@ -523,13 +572,7 @@ mod tests {
             .into_iter()
             .map(|isa| {
                 let mut c = matrix(33, 77, 3);
-                assert!(try_mat_mul_into(
-                    isa,
-                    a.view(),
-                    b.view(),
-                    1.0,
-                    &mut c.view_mut()
-                ));
+                assert!(try_product(isa, a.view(), b.view(), 1.0, &mut c.view_mut()));
                 c
             })
             .collect();

@@ -3,7 +3,7 @@
 use ndarray::{ArrayD, ArrayView2, Ix2};
 
 use crate::Element;
-use crate::gemm::{mat_mul, mat_mul_into};
+use crate::kernels::{matmul, matmul_into};
 
 /// A leaf's accumulated gradient. `zero` only marks the buffer as zero; the next contribution
 /// then overwrites it instead of adding, so clearing costs nothing and a matrix product's
@@ -60,9 +60,9 @@ impl<T: Element> Gradient<T> {
             Some(sum) => {
                 let beta = if self.zeroed { T::zero() } else { T::one() };
                 let c = sum.view_mut().into_dimensionality::<Ix2>().expect("2-d");
-                mat_mul_into(a, b, beta, c);
+                matmul_into(a, b, beta, c);
             }
-            None => self.sum = Some(mat_mul(a, b).into_dyn()),
+            None => self.sum = Some(matmul(a, b).into_dyn()),
         }
         self.zeroed = false;
     }

@@ -1,7 +1,7 @@
 //! NumPy broadcasting: the shape two operands combine to, and a gradient summed back to an
 //! operand's shape.
 
-use ndarray::{ArrayD, ArrayViewD, Axis, CowArray};
+use ndarray::{ArrayD, ArrayViewD, Axis, CowArray, IxDyn};
 
 use crate::Element;
 
@@ -30,6 +30,9 @@ pub fn broadcast_shape(lhs: &[usize], rhs: &[usize]) -> Option<Vec<usize>> {
 /// that was broadcast: leading axes the operand lacked are summed away and axes where it had
 /// size 1 are summed with `keepdims`. This is the original design's helper of the same name.
 ///
+/// `grad` may be borrowed (`&array`, a view) or owned; an owned gradient that already has
+/// `shape` is returned as it is, without a copy.
+///
 /// ```
 /// use ferrograd::broadcast_grad_accumulate;
 /// use ndarray::array;
@@ -41,26 +44,14 @@ pub fn broadcast_shape(lhs: &[usize], rhs: &[usize]) -> Option<Vec<usize>> {
 /// # Panics
 /// When `shape` does not broadcast to `grad`'s shape.
 #[track_caller]
-pub fn broadcast_grad_accumulate<T: Element>(shape: &[usize], grad: &ArrayD<T>) -> ArrayD<T> {
+pub fn broadcast_grad_accumulate<'a, T: Element>(
+    shape: &[usize],
+    grad: impl Into<CowArray<'a, T, IxDyn>>,
+) -> ArrayD<T> {
+    let grad = grad.into();
     if grad.shape() == shape {
-        return grad.clone();
+        return grad.into_owned();
     }
-    sum_broadcast_axes(shape, grad)
-}
-
-/// [`broadcast_grad_accumulate`] for a gradient backward owns: returned as it is when it
-/// already has `shape`.
-pub(crate) fn sum_to_shape<T: Element>(grad: ArrayD<T>, shape: &[usize]) -> ArrayD<T> {
-    if grad.shape() == shape {
-        grad
-    } else {
-        sum_broadcast_axes(shape, &grad)
-    }
-}
-
-/// Sums the axes along which `shape` was broadcast to `grad`'s shape, reading `grad` in place.
-#[track_caller]
-fn sum_broadcast_axes<T: Element>(shape: &[usize], grad: &ArrayD<T>) -> ArrayD<T> {
     let fits = broadcast_shape(shape, grad.shape()).is_some_and(|s| s == grad.shape());
     if !fits {
         crate::error::fail(crate::TensorError::GradShape {
@@ -70,10 +61,10 @@ fn sum_broadcast_axes<T: Element>(shape: &[usize], grad: &ArrayD<T>) -> ArrayD<T
         });
     }
     let extra = grad.ndim() - shape.len();
-    let mut summed = CowArray::from(grad.view());
+    let mut summed = grad;
     // From the last axis down, so that the axes still to sum keep their index.
-    for axis in (0..grad.ndim()).rev() {
-        let keep = axis >= extra && shape[axis - extra] == 1 && grad.shape()[axis] != 1;
+    for axis in (0..summed.ndim()).rev() {
+        let keep = axis >= extra && shape[axis - extra] == 1 && summed.shape()[axis] != 1;
         if axis < extra || keep {
             let sum = match axis {
                 0 => sum_rows(&summed.view()),
@@ -122,10 +113,14 @@ mod tests {
             let expected = grad.sum_axis(Axis(0));
             let kept = &dims[1..];
             assert_eq!(sum_rows(&grad.view()), Some(expected.clone()), "{dims:?}");
-            assert_eq!(sum_broadcast_axes(kept, &grad), expected, "{dims:?}");
+            assert_eq!(broadcast_grad_accumulate(kept, &grad), expected, "{dims:?}");
             let with_one: Vec<usize> = [1].iter().chain(kept).copied().collect();
             let expected = expected.insert_axis(Axis(0));
-            assert_eq!(sum_broadcast_axes(&with_one, &grad), expected, "{dims:?}");
+            assert_eq!(
+                broadcast_grad_accumulate(&with_one, &grad),
+                expected,
+                "{dims:?}"
+            );
         }
     }
 }

@@ -5,11 +5,11 @@ use std::rc::Rc;
 
 use ndarray::{Array, ArrayD, Dimension, IxDyn};
 
+use super::grad_mode::is_grad_enabled;
+use super::gradient::Gradient;
+use super::op::{Op, OpKind};
 use crate::Element;
 use crate::error::{TensorError, unwrap_or_fail};
-use crate::grad_mode::is_grad_enabled;
-use crate::gradient::Gradient;
-use crate::op::{Op, OpKind};
 
 /// An n-dimensional array of `f32` (default) or `f64` that records the operations that made it,
 /// so that [`backward`](Tensor::backward) can differentiate through them.

@@ -4,10 +4,10 @@ use std::collections::HashMap;
 
 use ndarray::{ArrayD, ArrayView2, Axis, IxDyn, Zip};
 
-use crate::broadcast::sum_to_shape;
+use super::broadcast::broadcast_grad_accumulate;
+use super::op::{Op, OpKind};
 use crate::error::{TensorError, unwrap_or_fail};
-use crate::gemm::mat_mul;
-use crate::op::{Op, OpKind};
+use crate::kernels::matmul;
 use crate::{Element, Tensor};
 
 impl<T: Element> Tensor<T> {
@@ -80,7 +80,7 @@ impl<T: Element> Tensor<T> {
                 let Some(input_grad) = input_grad else {
                     continue;
                 };
-                let input_grad = sum_to_shape(input_grad, input.data().shape());
+                let input_grad = broadcast_grad_accumulate(input.data().shape(), input_grad);
                 let slot = &mut grads[position[&input.node_ptr()]];
                 match slot {
                     Some(sum) => *sum += &input_grad,
@@ -151,7 +151,7 @@ fn derivative<T: Element>(op: &Op<T>, out: &ArrayD<T>, grad: ArrayD<T>) -> Vec<O
                         target.gradient_mut().add_product(x, y);
                         None
                     } else {
-                        Some(mat_mul(x, y).into_dyn())
+                        Some(matmul(x, y).into_dyn())
                     }
                 };
                 vec![

@@ -1,5 +1,6 @@
-//! The matrix product [`Tensor::matmul`](crate::Tensor::matmul) and its gradients use, split into
-//! column (or row) blocks of the result over [`set_num_threads`](crate::set_num_threads) threads.
+//! The matrix product that [`Tensor::matmul`](crate::Tensor::matmul) and its gradients use,
+//! split into column (or row) blocks of the result over
+//! [`set_num_threads`](crate::set_num_threads) threads.
 //!
 //! `f32` products with a short side (such as a batch of 32 rows) run a kernel of this crate on
 //! CPUs with AVX-512 or AVX2 + FMA, which reads the operands in place (both give the same bits);
@@ -7,10 +8,13 @@
 //! block computes its elements exactly as the whole product would, so the result does not depend
 //! on the thread count. Operands may be any views, transposed ones included.
 
-use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis, s};
+use ndarray::linalg::general_mat_mul;
+use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis, LinalgScalar, s};
 
+use super::platform::F32Kernel;
+use super::pool::{parts_for, run_each};
 use crate::Element;
-use crate::parallel::{parts_for, run_each};
+use crate::element::sealed::{Private, Product};
 
 /// Below this many multiply-adds per thread, splitting costs more than it saves.
 const MIN_WORK_PER_THREAD: usize = 16 * 1024;
@@ -23,14 +27,15 @@ const BLOCK_ALIGN: usize = 16;
 /// ```
 /// use ndarray::array;
 /// let a = array![[1.0f32, 2.0], [3.0, 4.0]];
-/// assert_eq!(ferrograd::gemm::mat_mul(a.view(), a.t()), array![[5.0, 11.0], [11.0, 25.0]]);
+/// assert_eq!(ferrograd::kernels::matmul(a.view(), a.t()), array![[5.0, 11.0], [11.0, 25.0]]);
 /// ```
 ///
 /// # Panics
-/// When the inner sizes differ.
-pub fn mat_mul<T: Element>(a: ArrayView2<T>, b: ArrayView2<T>) -> Array2<T> {
+/// When the inner sizes differ, with both shapes in the message.
+#[track_caller]
+pub fn matmul<T: Element>(a: ArrayView2<T>, b: ArrayView2<T>) -> Array2<T> {
     let mut c = Array2::zeros((a.nrows(), b.ncols()));
-    mat_mul_into(a, b, T::zero(), c.view_mut());
+    matmul_into(a, b, T::zero(), c.view_mut());
     c
 }
 
@@ -39,40 +44,56 @@ pub fn mat_mul<T: Element>(a: ArrayView2<T>, b: ArrayView2<T>) -> Array2<T> {
 /// ```
 /// use ndarray::array;
 /// let mut c = array![[1.0f64]];
-/// ferrograd::gemm::mat_mul_into(array![[2.0]].view(), array![[3.0]].view(), 1.0, c.view_mut());
+/// ferrograd::kernels::matmul_into(array![[2.0]].view(), array![[3.0]].view(), 1.0, c.view_mut());
 /// assert_eq!(c[[0, 0]], 7.0);
 /// ```
 ///
 /// # Panics
-/// When the shapes do not fit `(m, k)·(k, n) = (m, n)`.
-pub fn mat_mul_into<T: Element>(
-    a: ArrayView2<T>,
-    b: ArrayView2<T>,
-    beta: T,
-    mut c: ArrayViewMut2<T>,
-) {
-    let (m, n) = c.dim();
+/// When the shapes do not fit `(m, k)·(k, n) = (m, n)`, with the three shapes in the message.
+#[track_caller]
+pub fn matmul_into<T: Element>(a: ArrayView2<T>, b: ArrayView2<T>, beta: T, c: ArrayViewMut2<T>) {
     assert!(
-        a.ncols() == b.nrows() && a.nrows() == m && b.ncols() == n,
+        a.ncols() == b.nrows() && a.nrows() == c.nrows() && b.ncols() == c.ncols(),
         "matrix product shapes do not fit: {:?}·{:?} into {:?}",
         a.shape(),
         b.shape(),
         c.shape()
     );
-    let kernel = T::choose_kernel(&a, &b, &c);
+    match T::product(a, b, beta, c, Private::new()) {
+        Product::F32(a, b, beta, c) => {
+            let kernel = F32Kernel::choose(&a, &b, &c);
+            split(a, b, c, |a, b, c| kernel.product(a, b, beta, c));
+        }
+        Product::F64(a, b, beta, c) => {
+            split(a, b, c, |a, b, mut c| {
+                general_mat_mul(1.0, &a, &b, beta, &mut c)
+            });
+        }
+    }
+}
+
+/// Runs `block` on column (or row) blocks of `c` and the matching parts of `a` and `b`, over
+/// the pool's threads when the product is large enough to pay for it.
+fn split<T: LinalgScalar + Send + Sync>(
+    a: ArrayView2<T>,
+    b: ArrayView2<T>,
+    mut c: ArrayViewMut2<T>,
+    block: impl Fn(ArrayView2<T>, ArrayView2<T>, ArrayViewMut2<T>) + Sync,
+) {
+    let (m, n) = c.dim();
     let work = m * n * a.ncols();
     let by_columns = n >= m;
     let width = if by_columns { n } else { m };
     let parts = parts_for(work, MIN_WORK_PER_THREAD)
         .min(width / BLOCK_ALIGN)
         .max(1);
-    let block = width.div_ceil(parts).next_multiple_of(BLOCK_ALIGN).max(1);
+    let size = width.div_ceil(parts).next_multiple_of(BLOCK_ALIGN).max(1);
     let axis = if by_columns { Axis(1) } else { Axis(0) };
     let blocks: Vec<_> = c
-        .axis_chunks_iter_mut(axis, block)
+        .axis_chunks_iter_mut(axis, size)
         .enumerate()
         .map(|(i, c)| {
-            let range = i * block..i * block + c.len_of(axis);
+            let range = i * size..i * size + c.len_of(axis);
             let (a, b) = if by_columns {
                 (a, b.slice_move(s![.., range]))
             } else {
@@ -81,9 +102,7 @@ pub fn mat_mul_into<T: Element>(
             (a, b, c)
         })
         .collect();
-    run_each(blocks, work, |(a, b, c)| {
-        T::mat_mul_block(kernel, a, b, beta, c)
-    });
+    run_each(blocks, work, |(a, b, c)| block(a, b, c));
 }
 
 #[cfg(test)]
@@ -110,13 +129,13 @@ mod tests {
             let (a, b) = (matrix(m, k, 1), matrix(k, n, 2));
             let (at, bt) = (matrix(k, m, 3), matrix(n, k, 5));
             let products = |threads| {
-                crate::parallel::set_num_threads(threads);
+                super::super::pool::set_num_threads(threads);
                 let mut accumulated = matrix(m, n, 4);
-                mat_mul_into(at.t(), b.view(), 1.0, accumulated.view_mut());
+                matmul_into(at.t(), b.view(), 1.0, accumulated.view_mut());
                 [
                     accumulated,
-                    mat_mul(a.view(), bt.t()),
-                    mat_mul(a.view(), b.view()),
+                    matmul(a.view(), bt.t()),
+                    matmul(a.view(), b.view()),
                 ]
             };
             assert_eq!(products(1), products(4), "{m}x{k}x{n}");
@@ -129,6 +148,6 @@ mod tests {
             matrix(33, 257, 1).mapv(f64::from),
             matrix(257, 129, 2).mapv(f64::from),
         );
-        assert_eq!(mat_mul(a.view(), b.view()), a.dot(&b));
+        assert_eq!(matmul(a.view(), b.view()), a.dot(&b));
     }
 }

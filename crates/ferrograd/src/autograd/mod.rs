@@ -1,0 +1,25 @@
+//! The engine: the [`Tensor`] handle, the record each operation leaves on its output, and the
+//! reverse-mode walk that differentiates through that record.
+//!
+//! - `tensor.rs`: the handle and its node (data, gradient, recorded operation);
+//! - `op.rs`: every differentiable operation as one enum;
+//! - `backward.rs`: the topological walk and every operation's derivative in one `match`;
+//! - `gradient.rs`: a leaf's accumulated gradient buffer;
+//! - `broadcast.rs`: NumPy broadcasting, and gradients summed back to an operand's shape;
+//! - `grad_mode.rs`: [`no_grad`];
+//! - `operators.rs`: `+ - * /` and unary `-` on tensors and scalars.
+//!
+//! The forward half of each operation is in [`ops`](crate::ops), by family.
+
+mod backward;
+mod broadcast;
+mod grad_mode;
+mod gradient;
+mod op;
+mod operators;
+mod tensor;
+
+pub use broadcast::{broadcast_grad_accumulate, broadcast_shape};
+pub use grad_mode::{is_grad_enabled, no_grad};
+pub(crate) use op::OpKind;
+pub use tensor::{Tensor, live_tensors};
