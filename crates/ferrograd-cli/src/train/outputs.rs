@@ -47,10 +47,10 @@ pub(super) fn remove_temporary_files(dir: &Path) {
         let Some(name) = name.to_str() else { continue };
         let ours = [MODEL_FILE, NEXT_MODEL_FILE, METRICS_FILE, STATE_FILE]
             .iter()
-            .any(|target| ferrograd::atomic::is_temporary_of(name, target))
+            .any(|target| atomic::is_temporary_of(name, target))
             || name
                 .strip_suffix(".png")
-                .is_some_and(|stem| ferrograd::atomic::is_temporary_of(stem, "loss"));
+                .is_some_and(|stem| atomic::is_temporary_of(stem, "loss"));
         if ours {
             let _ = fs::remove_file(entry.path());
         }
