@@ -1,4 +1,5 @@
-//! The library's crash-safe file writes ([`ferrograd::atomic`]), with errors that name the file.
+//! The library's crash-safe file writes ([`ferrograd::atomic`]), with errors that name the file,
+//! and how to recognise the temporary files they leave when killed.
 
 use std::path::Path;
 
@@ -20,6 +21,14 @@ pub fn rename(from: &Path, to: &Path) -> Result<(), CliError> {
     })
 }
 
+/// Whether the file name `name` is a temporary file that [`write()`] left for a file called
+/// `target` (a process killed between creating it and renaming it).
+pub fn is_temporary_of(name: &str, target: &str) -> bool {
+    name.strip_prefix(target)
+        .and_then(|rest| rest.strip_prefix(".tmp-"))
+        .is_some_and(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
+}
+
 #[cfg(test)]
 mod tests {
     use std::fs;
@@ -34,5 +43,16 @@ mod tests {
         let error = write(&blocker.join("metrics.csv"), b"new").unwrap_err();
         assert!(error.to_string().contains("metrics.csv"), "{error}");
         assert_eq!(fs::read(&blocker).unwrap(), b"x");
+    }
+
+    #[test]
+    fn recognises_its_temporary_names() {
+        let temporary = ferrograd::atomic::temporary_path(Path::new("model.safetensors"));
+        let name = temporary.to_str().unwrap();
+        assert!(is_temporary_of(name, "model.safetensors"));
+        assert!(is_temporary_of("metrics.csv.tmp-12", "metrics.csv"));
+        assert!(!is_temporary_of("metrics.csv", "metrics.csv"));
+        assert!(!is_temporary_of("metrics.csv.tmp-", "metrics.csv"));
+        assert!(!is_temporary_of("metrics.csv.tmp-1x", "metrics.csv"));
     }
 }

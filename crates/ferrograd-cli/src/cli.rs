@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use ferrograd::nn::Activation;
+use serde::{Deserialize, Serialize};
 
 /// Train and inspect a multilayer perceptron on MNIST (or any IDX data set), with ferrograd.
 #[derive(Debug, Parser)]
@@ -110,8 +111,9 @@ pub(crate) const RUN_SETTINGS: [&str; 8] = [
     "seed",
 ];
 
-/// The optimizers `train` offers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+/// The optimizers `train` offers, by the names `--optimizer` takes (also in `state.txt`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum OptimizerKind {
     /// Plain stochastic gradient descent.
     Sgd,

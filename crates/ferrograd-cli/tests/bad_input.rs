@@ -447,7 +447,7 @@ fn stopped_run(fixture: &Fixture, optimizer: &str) -> std::path::PathBuf {
     assert!(output.status.success(), "{output:?}");
     let state = out.join("state.txt");
     let text = fs::read_to_string(&state).unwrap();
-    fs::write(&state, text.replace("epochs=1\n", "epochs=3\n")).unwrap();
+    fs::write(&state, text.replace("\"epochs\": 1,", "\"epochs\": 3,")).unwrap();
     out
 }
 
@@ -459,14 +459,19 @@ fn resume_checks_its_state_and_weights() {
     let good = fs::read_to_string(&state).unwrap();
     let resume = || ferrograd(&["train", "--resume", s(&run)]);
 
-    fs::write(&state, good.replace("lr=", "lr=x")).unwrap();
+    fs::write(&state, good.replace("\"lr\": ", "\"lr\": x")).unwrap();
     assert_one_line_error(&resume(), 2, &["state.txt", "line", "lr"]);
-    fs::write(&state, good.replace("hidden=4", "hidden=5")).unwrap();
+    fs::write(&state, good.replace("\"hidden\": 4,", "\"hidden\": 5,")).unwrap();
     assert_one_line_error(&resume(), 2, &["state.txt", "sizes"]);
     fs::write(&state, format!("{good}garbage\n")).unwrap();
-    assert_one_line_error(&resume(), 2, &["state.txt", "not key=value"]);
-    fs::write(&state, good.replace("seed=0\n", "")).unwrap();
-    assert_one_line_error(&resume(), 2, &["state.txt", "`seed` is missing"]);
+    assert_one_line_error(&resume(), 2, &["state.txt", "trailing characters"]);
+    let mut json: serde_json::Value = serde_json::from_str(&good).unwrap();
+    json["run"]["settings"]
+        .as_object_mut()
+        .unwrap()
+        .remove("seed");
+    fs::write(&state, json.to_string()).unwrap();
+    assert_one_line_error(&resume(), 2, &["state.txt", "missing field `seed`"]);
     fs::write(&state, &good).unwrap();
 
     // Weights that are not the ones the state records.

@@ -267,7 +267,7 @@ fn threads_do_not_change_training_and_resume_takes_them() {
         !text.contains("threads"),
         "threads is not a run setting: {text}"
     );
-    std::fs::write(&state, text.replace("epochs=1\n", "epochs=2\n")).unwrap();
+    std::fs::write(&state, text.replace("\"epochs\": 1,", "\"epochs\": 2,")).unwrap();
     let output = ferrograd(&[
         "train",
         "--resume",

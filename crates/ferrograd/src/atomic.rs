@@ -43,14 +43,6 @@ pub fn temporary_path(path: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// Whether the file name `name` is a temporary file that [`write()`] left for a file called
-/// `target` (a process killed between creating it and renaming it).
-pub fn is_temporary_of(name: &str, target: &str) -> bool {
-    name.strip_prefix(target)
-        .and_then(|rest| rest.strip_prefix(".tmp-"))
-        .is_some_and(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
-}
-
 /// Creates `path` holding `bytes` and waits until they are on disk.
 fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let mut file = fs::File::create(path)?;
@@ -87,16 +79,5 @@ mod tests {
         assert_eq!(fs::read(&path).unwrap(), b"new\n");
         assert_eq!(fs::read_dir(&dir).unwrap().count(), 1);
         fs::remove_dir_all(&dir).unwrap();
-    }
-
-    #[test]
-    fn recognises_its_temporary_names() {
-        let temporary = temporary_path(Path::new("model.safetensors"));
-        let name = temporary.to_str().unwrap();
-        assert!(is_temporary_of(name, "model.safetensors"));
-        assert!(is_temporary_of("metrics.csv.tmp-12", "metrics.csv"));
-        assert!(!is_temporary_of("metrics.csv", "metrics.csv"));
-        assert!(!is_temporary_of("metrics.csv.tmp-", "metrics.csv"));
-        assert!(!is_temporary_of("metrics.csv.tmp-1x", "metrics.csv"));
     }
 }

@@ -11,6 +11,8 @@ use ferrograd::kernels::{matmul, matmul_into};
 use ferrograd::nn::{Activation, Mlp, Module, cross_entropy};
 use ferrograd::optim::{Optimizer, Sgd};
 use ndarray::Array2;
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
 
 use super::report::{GemmResult, StepResult};
 
@@ -115,44 +117,16 @@ fn time_reps(budget: Budget, mut f: impl FnMut()) -> Timing {
     Timing { iters, per_call }
 }
 
-/// A small deterministic generator (SplitMix64), so the benchmark needs no `rand`.
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `[0, 1)`.
-    fn unit(&mut self) -> f32 {
-        (self.next() >> 40) as f32 / (1u64 << 24) as f32
-    }
-
-    /// Uniform in `[-1, 1)`.
-    fn signed(&mut self) -> f32 {
-        2.0 * self.unit() - 1.0
-    }
-
-    /// Uniform in `0..n`.
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
-
 /// A `(rows, cols)` matrix of uniform values in `[-1, 1)`.
-fn random_matrix(rng: &mut SplitMix, rows: usize, cols: usize) -> Array2<f32> {
-    Array2::from_shape_fn((rows, cols), |_| rng.signed())
+fn random_matrix(rng: &mut StdRng, rows: usize, cols: usize) -> Array2<f32> {
+    Array2::from_shape_fn((rows, cols), |_| rng.random_range(-1.0..1.0))
 }
 
 /// The rate of `matmul(a, b)` for random `n×n` `f32` matrices: the product the engine's
 /// `matmul` and its gradients compute (for square matrices this large, matrixmultiply's sgemm in
 /// blocks split over the configured threads).
 pub fn gemm(n: usize, budget: Budget) -> GemmResult {
-    let mut rng = SplitMix(n as u64);
+    let mut rng = StdRng::seed_from_u64(n as u64);
     let a = random_matrix(&mut rng, n, n);
     let b = random_matrix(&mut rng, n, n);
     let timing = time_reps(budget, || {
@@ -180,9 +154,11 @@ pub fn train_step(
     let sizes = mlp_sizes(hidden);
     let model = Mlp::<f32>::new(&sizes, Activation::Tanh, 0);
     let mut sgd = Sgd::new(model.parameters(), LR);
-    let mut rng = SplitMix((batch * 1_000_003 + hidden) as u64);
-    let x = Tensor::from_array(Array2::from_shape_fn((batch, INPUTS), |_| rng.unit()));
-    let labels: Vec<usize> = (0..batch).map(|_| rng.below(CLASSES)).collect();
+    let mut rng = StdRng::seed_from_u64((batch * 1_000_003 + hidden) as u64);
+    let x = Tensor::from_array(Array2::from_shape_fn((batch, INPUTS), |_| {
+        rng.random::<f32>()
+    }));
+    let labels: Vec<usize> = (0..batch).map(|_| rng.random_range(0..CLASSES)).collect();
     let mut loss = f32::NAN;
     let timing = time_reps(budget, || {
         let logits = model.forward(&x);
@@ -221,7 +197,7 @@ pub fn train_step(
 /// on random data, each through the engine's [`matmul`] with the configured threads. Weight
 /// gradients are written into buffers kept across steps with [`matmul_into`], as the engine
 /// writes them into each weight's gradient buffer.
-fn step_products(rng: &mut SplitMix, batch: usize, hidden: usize) -> impl FnMut() {
+fn step_products(rng: &mut StdRng, batch: usize, hidden: usize) -> impl FnMut() {
     let x = random_matrix(rng, batch, INPUTS);
     let w1 = random_matrix(rng, INPUTS, hidden);
     let w2 = random_matrix(rng, hidden, hidden);

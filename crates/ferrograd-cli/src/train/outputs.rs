@@ -5,9 +5,9 @@
 use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use ferrograd::nn::Mlp;
+use jiff::Timestamp;
 use sha2::{Digest, Sha256};
 
 use super::state::{EpochRecord, Run};
@@ -47,10 +47,10 @@ pub(super) fn remove_temporary_files(dir: &Path) {
         let Some(name) = name.to_str() else { continue };
         let ours = [MODEL_FILE, NEXT_MODEL_FILE, METRICS_FILE, STATE_FILE]
             .iter()
-            .any(|target| ferrograd::atomic::is_temporary_of(name, target))
+            .any(|target| atomic::is_temporary_of(name, target))
             || name
                 .strip_suffix(".png")
-                .is_some_and(|stem| ferrograd::atomic::is_temporary_of(stem, "loss"));
+                .is_some_and(|stem| atomic::is_temporary_of(stem, "loss"));
         if ours {
             let _ = fs::remove_file(entry.path());
         }
@@ -131,33 +131,14 @@ pub(super) fn write_metrics(path: &Path, history: &[EpochRecord]) -> Result<(), 
     atomic::write(path, csv.as_bytes())
 }
 
-/// `runs/YYYYMMDD-HHMMSS` in UTC.
+/// `runs/YYYYMMDD-HHMMSS`, the time now in UTC.
 pub(super) fn default_out_dir() -> PathBuf {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let (days, rest) = (secs / 86_400, secs % 86_400);
-    let (year, month, day) = civil_from_days(days as i64);
-    PathBuf::from("runs").join(format!(
-        "{year:04}{month:02}{day:02}-{:02}{:02}{:02}",
-        rest / 3600,
-        rest / 60 % 60,
-        rest % 60
-    ))
+    PathBuf::from("runs").join(run_name(Timestamp::now()))
 }
 
-/// The Gregorian date of a day count since 1970-01-01 (Howard Hinnant's algorithm).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
+/// `YYYYMMDD-HHMMSS` of `time` in UTC.
+fn run_name(time: Timestamp) -> String {
+    time.strftime("%Y%m%d-%H%M%S").to_string()
 }
 
 #[cfg(test)]
@@ -195,9 +176,10 @@ mod tests {
     }
 
     #[test]
-    fn dates_from_day_counts() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(20_786), (2026, 11, 29));
-        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+    fn run_names_are_utc_date_and_time() {
+        let name = |seconds| run_name(Timestamp::from_second(seconds).unwrap());
+        assert_eq!(name(0), "19700101-000000");
+        assert_eq!(name(20_786 * 86_400 + 3_723), "20261129-010203");
+        assert_eq!(name(11_016 * 86_400 + 86_399), "20000229-235959");
     }
 }
