@@ -23,6 +23,7 @@ pub mod errors;
 pub mod functions;
 pub mod nn;
 pub mod optim;
+pub mod share;
 pub mod tensor;
 pub mod thread_bound;
 
@@ -30,6 +31,7 @@ pub mod thread_bound;
 #[pymodule]
 fn _ferrograd(m: &Bound<'_, PyModule>) -> PyResult<()> {
     tensor::register(m)?;
+    m.add_class::<share::SharedBuffer>()?;
     functions::register(m)?;
     nn::register(m)?;
     optim::register(m)?;

@@ -2,20 +2,23 @@
 //! with `dtype="float32"`).
 
 use ferrograd::{Element, Tensor, TensorError};
-use ndarray::ArrayD;
+use ndarray::{ArcArray, ArrayD, IxDyn};
 use numpy::PyArrayDyn;
-use pyo3::exceptions::PyTypeError;
+use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 
 use crate::convert::{self, as_number, numpy, to_array};
 use crate::errors::{guarded, tensor_error};
+use crate::share::{Buffer, is_view_of, lend};
 use crate::thread_bound::ThreadBound;
 
 /// The element types a Python tensor can hold.
 pub trait Float: Element + numpy::Element {
     /// The NumPy name of the type.
     const DTYPE: &'static str;
+    /// A buffer of this type, to lend to NumPy.
+    fn buffer(array: ArcArray<Self, IxDyn>) -> Buffer;
     /// The tensor as the dtype-erased [`Inner`].
     fn wrap(tensor: Tensor<Self>) -> Inner;
     /// The tensor, when `inner` holds this type.
@@ -24,6 +27,9 @@ pub trait Float: Element + numpy::Element {
 
 impl Float for f64 {
     const DTYPE: &'static str = "float64";
+    fn buffer(array: ArcArray<f64, IxDyn>) -> Buffer {
+        Buffer::F64(array)
+    }
     fn wrap(tensor: Tensor<f64>) -> Inner {
         Inner::F64(tensor)
     }
@@ -37,6 +43,9 @@ impl Float for f64 {
 
 impl Float for f32 {
     const DTYPE: &'static str = "float32";
+    fn buffer(array: ArcArray<f32, IxDyn>) -> Buffer {
+        Buffer::F32(array)
+    }
     fn wrap(tensor: Tensor<f32>) -> Inner {
         Inner::F32(tensor)
     }
@@ -291,32 +300,76 @@ impl PyTensor {
     /// The data as a NumPy array. Assign to replace it (any array-like; it is copied and
     /// converted to the tensor's dtype); in-place NumPy updates such as
     /// `param.array -= lr * param.grad` update the tensor.
+    ///
+    /// The array is a view of the tensor's buffer, not a copy; it stays valid whatever later
+    /// happens to the tensor (after the tensor's data is replaced, it keeps the old values).
     #[getter]
     fn array<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        Ok(dispatch!(self.inner()?, t => to_numpy(py, t.to_array())))
+        dispatch!(self.inner()?, t => lend(py, t.shared_data()))
     }
 
     #[setter]
     fn set_array(&self, value: &Bound<'_, PyAny>) -> PyResult<()> {
-        dispatch!(self.inner()?, t => {
-            let array = to_array(value, "Tensor.array")?;
-            *t.data_mut() = array;
-        });
-        Ok(())
+        fn set<T: Float>(t: &Tensor<T>, value: &Bound<'_, PyAny>) -> PyResult<()> {
+            if is_view_of(value, &t.data()) {
+                return Ok(()); // `t.array -= x` wrote in place, then assigns the view back
+            }
+            let array = to_array::<T>(value, "Tensor.array")?;
+            let reshaped = array.shape() != t.data().shape();
+            *t.data_mut() = array.into_shared();
+            if reshaped && t.needs_grad() {
+                // A gradient of the old shape does not fit the new data.
+                t.set_grad(None).map_err(tensor_error)?;
+            }
+            Ok(())
+        }
+        dispatch!(self.inner()?, t => set(t, value))
     }
 
     /// The accumulated gradient as a NumPy array of the data's shape: zeros before any
     /// backward pass when the tensor requires grad, `None` when it does not.
+    /// Like `.array`, a view of the gradient's buffer.
     #[getter]
     fn grad<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        Ok(dispatch!(self.inner()?, t => {
+        fn get<'py, T: Float>(
+            py: Python<'py>,
+            t: &Tensor<T>,
+        ) -> PyResult<Option<Bound<'py, PyAny>>> {
             if !t.needs_grad() {
-                None
-            } else {
-                let grad = t.grad().unwrap_or_else(|| ArrayD::zeros(t.data().raw_dim()));
-                Some(to_numpy(py, grad))
+                return Ok(None);
             }
-        }))
+            let grad = match t.shared_grad() {
+                Some(grad) => grad,
+                None => {
+                    let zeros = ArrayD::zeros(t.data().raw_dim()).into_shared();
+                    t.set_grad(Some(zeros.to_owned())).map_err(tensor_error)?;
+                    t.shared_grad().unwrap_or(zeros)
+                }
+            };
+            lend(py, grad).map(Some)
+        }
+        dispatch!(self.inner()?, t => get(py, t))
+    }
+
+    #[setter]
+    fn set_grad(&self, value: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+        fn set<T: Float>(t: &Tensor<T>, value: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+            let value = value.filter(|v| !v.is_none());
+            if value.is_some() && !t.needs_grad() {
+                return Err(PyValueError::new_err(
+                    "Tensor.grad: this tensor does not require grad; make it with \
+                     requires_grad=True",
+                ));
+            }
+            if let (Some(value), Some(grad)) = (value, t.shared_grad())
+                && is_view_of(value, &grad)
+            {
+                return Ok(()); // `t.grad += x` wrote in place, then assigns the view back
+            }
+            let grad = value.map(|v| to_array::<T>(v, "Tensor.grad")).transpose()?;
+            t.set_grad(grad).map_err(tensor_error)
+        }
+        dispatch!(self.inner()?, t => set(t, value))
     }
 
     /// Whether gradients flow to this tensor: a leaf made with `requires_grad=True`, or the
@@ -478,8 +531,12 @@ impl PyTensor {
         dtype: Option<&Bound<'py, PyAny>>,
         copy: Option<bool>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let _ = copy; // the array is always a new copy for now
         let array = self.array(py)?;
+        let array = if copy == Some(true) {
+            array.call_method0("copy")?
+        } else {
+            array
+        };
         match dtype.filter(|d| !d.is_none()) {
             Some(dtype) => array.call_method1("astype", (dtype,)),
             None => Ok(array),

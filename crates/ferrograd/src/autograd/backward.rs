@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use ndarray::{ArrayD, ArrayView2, Axis, IxDyn, Zip};
+use ndarray::{ArcArray, ArrayBase, ArrayD, ArrayView2, Axis, Data, IxDyn, Zip};
 
 use super::broadcast::broadcast_grad_accumulate;
 use super::op::{Op, OpKind};
@@ -121,7 +121,11 @@ fn topological_order<T: Element>(root: &Tensor<T>) -> Vec<Tensor<T>> {
 /// The gradient of each input of `op` (in order; `None` for inputs that need none), given the
 /// operation's output `out` and the gradient `grad` flowing into it. Gradients may still have the
 /// broadcast output's shape; the caller sums them back to each input's shape.
-fn derivative<T: Element>(op: &Op<T>, out: &ArrayD<T>, grad: ArrayD<T>) -> Vec<Option<ArrayD<T>>> {
+fn derivative<T: Element>(
+    op: &Op<T>,
+    out: &ArcArray<T, IxDyn>,
+    grad: ArrayD<T>,
+) -> Vec<Option<ArrayD<T>>> {
     let needs = |k: usize| op.inputs[k].needs_grad();
     let input = |k: usize| op.inputs[k].data();
     let one = T::one();
@@ -216,7 +220,7 @@ fn derivative<T: Element>(op: &Op<T>, out: &ArrayD<T>, grad: ArrayD<T>) -> Vec<O
 }
 
 /// A 2-d view of an operand of `matmul`.
-fn as_matrix<T: Element>(x: &ArrayD<T>) -> ArrayView2<'_, T> {
+fn as_matrix<T: Element, S: Data<Elem = T>>(x: &ArrayBase<S, IxDyn>) -> ArrayView2<'_, T> {
     x.view()
         .into_dimensionality()
         .expect("matmul operands are 2-d")
@@ -225,7 +229,7 @@ fn as_matrix<T: Element>(x: &ArrayD<T>) -> ArrayView2<'_, T> {
 /// `f(grad, other)` element by element, reusing `grad`'s buffer.
 fn zip_with<T: Element>(
     mut grad: ArrayD<T>,
-    other: &ArrayD<T>,
+    other: &ArcArray<T, IxDyn>,
     f: impl Fn(T, T) -> T,
 ) -> ArrayD<T> {
     Zip::from(&mut grad)
@@ -256,13 +260,13 @@ fn expand<T: Element>(
 /// Max's gradient: each reduced slice's gradient goes to its maximal elements, split evenly
 /// between ties.
 fn max_derivative<T: Element>(
-    x: &ArrayD<T>,
-    out: &ArrayD<T>,
+    x: &ArcArray<T, IxDyn>,
+    out: &ArcArray<T, IxDyn>,
     grad: ArrayD<T>,
     axis: Option<usize>,
     keepdims: bool,
 ) -> ArrayD<T> {
-    let max = expand(out.clone(), axis, keepdims, x.shape());
+    let max = expand(out.to_owned(), axis, keepdims, x.shape());
     let mask = Zip::from(x)
         .and(&max)
         .map_collect(|&v, &m| if v == m { T::one() } else { T::zero() });
