@@ -427,8 +427,25 @@ impl PyTensor {
 
     /// Computes the gradient of this tensor with respect to everything it was computed from,
     /// seeding it with ones of its shape, and adds it into each `.grad`.
+    /// Every tensor that requires grad, intermediate results included, keeps its gradient, as
+    /// in the original.
     fn backward(&self) -> PyResult<()> {
-        dispatch!(self.inner()?, t => guarded("backward", || t.try_backward().map_err(tensor_error)))
+        dispatch!(self.inner()?, t => guarded("backward", || {
+            t.try_backward_retaining_grads().map_err(tensor_error)
+        }))
+    }
+
+    /// The backward step of the operation that made this tensor: `out.grad_fn(upstream)` adds
+    /// each parent's share of `upstream` (an array of `out`'s shape, any numeric dtype) into that
+    /// parent's `.grad`, summed back over broadcast axes. `None` for a leaf or a tensor that
+    /// needs no grad.
+    #[getter]
+    fn grad_fn(&self) -> PyResult<Option<GradFn>> {
+        let inner = self.inner()?;
+        let recorded = dispatch!(inner, t => t.grad_fn_name().is_some());
+        Ok(recorded.then(|| GradFn {
+            tensor: ThreadBound::new(inner.clone()),
+        }))
     }
 
     /// The natural logarithm, element-wise.
@@ -646,8 +663,81 @@ impl PyTensor {
     }
 }
 
+/// A tensor's backward step, callable: `out.grad_fn(upstream)`.
+#[pyclass(module = "ferrograd", frozen)]
+pub struct GradFn {
+    tensor: ThreadBound<Inner>,
+}
+
+#[pymethods]
+impl GradFn {
+    /// Adds each parent's share of `grad` (an array of the output's shape) into its `.grad`.
+    fn __call__(&self, grad: &Bound<'_, PyAny>) -> PyResult<()> {
+        fn apply<T: Float>(t: &Tensor<T>, grad: &Bound<'_, PyAny>) -> PyResult<()> {
+            let grad = to_array::<T>(grad, "grad_fn")?;
+            guarded("grad_fn", || {
+                t.try_apply_grad_fn(grad).map_err(tensor_error)
+            })
+        }
+        dispatch!(self.tensor.get("grad_fn")?, t => apply(t, grad))
+    }
+
+    /// The operation's name, e.g. `'<AddBackward>'`.
+    #[getter]
+    fn name(&self) -> PyResult<&'static str> {
+        Ok(dispatch!(self.tensor.get("grad_fn")?, t => t.grad_fn_name()).unwrap_or("<None>"))
+    }
+
+    fn __repr__(&self) -> PyResult<String> {
+        Ok(format!("<ferrograd grad_fn {}>", self.name()?))
+    }
+}
+
+/// `with ferrograd.no_grad():` runs its block without recording a graph (on this thread):
+/// results of operations inside do not require grad.
+#[pyclass(name = "no_grad", module = "ferrograd", frozen)]
+pub struct NoGrad {
+    previous: ThreadBound<std::cell::Cell<Vec<bool>>>,
+}
+
+#[pymethods]
+impl NoGrad {
+    #[new]
+    fn new() -> Self {
+        NoGrad {
+            previous: ThreadBound::new(std::cell::Cell::new(Vec::new())),
+        }
+    }
+
+    fn __enter__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, Self>> {
+        let previous = slf.get().previous.get("no_grad")?;
+        let mut stack = previous.take();
+        stack.push(ferrograd::set_grad_enabled(false));
+        previous.set(stack);
+        Ok(slf.clone())
+    }
+
+    #[pyo3(signature = (*_args))]
+    fn __exit__(&self, _args: &Bound<'_, PyTuple>) -> PyResult<bool> {
+        let previous = self.previous.get("no_grad")?;
+        let mut stack = previous.take();
+        ferrograd::set_grad_enabled(stack.pop().unwrap_or(true));
+        previous.set(stack);
+        Ok(false)
+    }
+}
+
+/// Whether operations on this thread record a graph (false inside `no_grad`).
+#[pyfunction]
+fn is_grad_enabled() -> bool {
+    ferrograd::is_grad_enabled()
+}
+
 /// Registers the `Tensor` class.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyTensor>()?;
+    m.add_class::<GradFn>()?;
+    m.add_class::<NoGrad>()?;
+    m.add_function(wrap_pyfunction!(is_grad_enabled, m)?)?;
     Ok(())
 }

@@ -13,12 +13,14 @@ Beyond the original: ``tanh``, ``relu``, ``sigmoid``, ``softmax``, ``log_softmax
 """
 
 from ._ferrograd import (
+    GradFn,
     Tensor,
     add,
     broadcast_grad_accumulate,
     div,
     ensure_tensor,
     exp,
+    is_grad_enabled,
     live_tensors,
     log,
     log_softmax,
@@ -26,6 +28,7 @@ from ._ferrograd import (
     max,
     mean,
     mul,
+    no_grad,
     num_threads,
     relu,
     set_num_threads,

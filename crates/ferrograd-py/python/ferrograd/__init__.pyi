@@ -131,6 +131,16 @@ def broadcast_grad_accumulate(x: Any, grad: npt.ArrayLike) -> np.ndarray:
     """``grad`` summed over the axes along which an operand of ``x.shape`` was broadcast, keeping
     size-1 axes; NumPy's ``sum`` dtype of ``grad``'s dtype."""
 
+class no_grad:
+    """``with ferrograd.no_grad():`` runs its block without recording a graph on this thread."""
+
+    def __init__(self) -> None: ...
+    def __enter__(self) -> "no_grad": ...
+    def __exit__(self, *args: Any) -> bool: ...
+
+def is_grad_enabled() -> bool:
+    """Whether operations on this thread record a graph (False inside ``no_grad``)."""
+
 def live_tensors() -> int:
     """How many tensors are alive on this thread."""
 
