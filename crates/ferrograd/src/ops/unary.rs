@@ -37,7 +37,7 @@ impl<T: Element> Tensor<T> {
     /// assert_eq!(x.grad().unwrap()[0], std::f64::consts::E);
     /// ```
     pub fn exp(&self) -> Tensor<T> {
-        self.map(OpKind::Exp, T::exp)
+        self.map(OpKind::Exp, T::exp_fast)
     }
 
     /// The natural logarithm, element-wise.
