@@ -228,5 +228,95 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(live_tensors, m)?)?;
     m.add_function(wrap_pyfunction!(set_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(num_threads, m)?)?;
+    m.add_function(wrap_pyfunction!(gradcheck, m)?)?;
+    m.add_class::<PyGradcheckReport>()?;
     Ok(())
+}
+
+/// What a gradient check run from Python can fail with: the Python function's exception, or the
+/// library's error.
+enum CheckError {
+    Python(PyErr),
+    Tensor(ferrograd::TensorError),
+}
+
+impl From<ferrograd::TensorError> for CheckError {
+    fn from(error: ferrograd::TensorError) -> Self {
+        CheckError::Tensor(error)
+    }
+}
+
+impl From<PyErr> for CheckError {
+    fn from(error: PyErr) -> Self {
+        CheckError::Python(error)
+    }
+}
+
+/// How far each input's analytic gradient is from central finite differences.
+#[pyclass(name = "GradcheckReport", module = "ferrograd", frozen)]
+pub struct PyGradcheckReport {
+    report: ferrograd::GradcheckReport,
+}
+
+#[pymethods]
+impl PyGradcheckReport {
+    /// Per input, the largest `|analytic - numeric| / max(1, |analytic|, |numeric|)`.
+    #[getter]
+    fn errors(&self) -> Vec<f64> {
+        self.report.errors.clone()
+    }
+
+    /// The worst error over all inputs.
+    #[getter]
+    fn max_error(&self) -> f64 {
+        self.report.max_error()
+    }
+
+    /// Whether every input's error is below `tolerance`.
+    #[pyo3(signature = (tolerance = 1e-6))]
+    fn passed(&self, tolerance: f64) -> bool {
+        self.report.passed(tolerance)
+    }
+
+    fn __repr__(&self) -> String {
+        format!("GradcheckReport(errors={:?})", self.report.errors)
+    }
+}
+
+/// Compares the gradients backward computes for `f(*tensors)` (a function of float64 Tensors
+/// returning a Tensor) at `inputs` (array-likes) with central finite differences
+/// `(f(x + eps) - f(x - eps)) / 2eps`, element by element; the output is weighted by a fixed random
+/// upstream gradient. Returns a `GradcheckReport`; `report.passed(1e-6)` for the usual check.
+#[pyfunction]
+#[pyo3(signature = (f, inputs, eps = 1e-6))]
+fn gradcheck(
+    py: Python<'_>,
+    f: &Bound<'_, PyAny>,
+    inputs: &Bound<'_, PyAny>,
+    eps: f64,
+) -> PyResult<PyGradcheckReport> {
+    use crate::tensor::Inner;
+    let arrays = inputs
+        .try_iter()?
+        .map(|x| to_array::<f64>(&x?, "gradcheck"))
+        .collect::<PyResult<Vec<_>>>()?;
+    let call = |tensors: &[ferrograd::Tensor<f64>]| -> Result<ferrograd::Tensor<f64>, CheckError> {
+        let args = tensors
+            .iter()
+            .map(|t| Bound::new(py, PyTensor::new(Inner::F64(t.clone()))))
+            .collect::<PyResult<Vec<_>>>()?;
+        let out = f.call1(pyo3::types::PyTuple::new(py, args)?)?;
+        let out = out.cast::<PyTensor>().map_err(|_| {
+            PyTypeError::new_err(format!(
+                "gradcheck: f must return a ferrograd.Tensor, got {}",
+                type_name(&out)
+            ))
+        })?;
+        Ok(out.get().typed::<f64>("gradcheck")?.clone())
+    };
+    match ferrograd::try_gradcheck(call, &arrays, eps) {
+        Ok(report) => Ok(PyGradcheckReport { report }),
+        Err(CheckError::Python(error)) => Err(error),
+        Err(CheckError::Tensor(error)) => Err(value_error(error)),
+    }
 }

@@ -175,3 +175,28 @@ def test_no_grad_records_nothing_and_restores_recording():
         with ferrograd.no_grad():
             raise KeyError("inside")
     assert ferrograd.is_grad_enabled()
+
+
+def test_gradcheck_passes_for_the_notebooks_building_blocks():
+    rng = np.random.default_rng(3)
+    x, w = rng.uniform(-1, 1, (4, 5)), rng.uniform(-1, 1, (5, 3))
+
+    def tanh_from_exp(t):
+        return (t.exp() - (-1 * t).exp()) / (t.exp() + (-1 * t).exp())
+
+    def softmax(t):
+        e = (t - t.max(axis=-1, keepdims=True)).exp()
+        return e / e.sum(axis=1, keepdims=True)
+
+    report = ferrograd.gradcheck(lambda a, b: softmax(tanh_from_exp(a @ b)), [x, w])
+    assert report.passed(1e-6), report
+    assert len(report.errors) == 2 and report.max_error < 1e-6
+
+
+def test_gradcheck_reports_the_functions_errors():
+    with pytest.raises(ZeroDivisionError):
+        ferrograd.gradcheck(lambda a: 1 / 0, [np.ones(2)])
+    with pytest.raises(TypeError, match=r"^gradcheck: f must return a ferrograd.Tensor, got float$"):
+        ferrograd.gradcheck(lambda a: 1.0, [np.ones(2)])
+    with pytest.raises(ValueError, match=r"^backward: this tensor does not require grad"):
+        ferrograd.gradcheck(lambda a: a.detach(), [np.ones(2)])

@@ -102,9 +102,7 @@ pub(crate) fn exp_f64(x: f64) -> f64 {
     let shifted = x * LOG2_E + SHIFT;
     let n = shifted - SHIFT;
     let r = (x - n * LN2_HI) - n * LN2_LO;
-    let q = INVERSE_FACTORIALS
-        .iter()
-        .fold(0.0, |acc, &c| acc * r + c);
+    let q = INVERSE_FACTORIALS.iter().fold(0.0, |acc, &c| acc * r + c);
     // e^r = 1 + (r + r²(1/2 + r·q)): the small part first, so that 1 + it rounds once.
     let e_r = 1.0 + (r + r * r * (0.5 + r * q));
     // n as an integer, from the low mantissa bits of `shifted`, split into two halves so that
@@ -166,7 +164,16 @@ mod tests {
             check(i as f64 * 4.8e-4 + 1e-7); // -720 to 720
             check(i as f64 * 1e-6); // around 0
         }
-        for x in [-745.13, -745.0, -744.5, -708.4, -708.39, 709.78, 709.782_712_893_383_9, 1e-300] {
+        for x in [
+            -745.13,
+            -745.0,
+            -744.5,
+            -708.4,
+            -708.39,
+            709.78,
+            709.782_712_893_383_9,
+            1e-300,
+        ] {
             check(x);
         }
         assert!(worst.0 <= 2, "{} ulp at x = {}", worst.0, worst.1);

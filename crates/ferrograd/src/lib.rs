@@ -60,5 +60,5 @@ pub use autograd::{
 };
 pub use element::Element;
 pub use error::TensorError;
-pub use inspect::{GradcheckReport, gradcheck};
+pub use inspect::{GradcheckReport, gradcheck, try_gradcheck};
 pub use kernels::{num_threads, set_num_threads};

@@ -20,6 +20,8 @@ from ._ferrograd import (
     div,
     ensure_tensor,
     exp,
+    gradcheck,
+    GradcheckReport,
     is_grad_enabled,
     live_tensors,
     log,

@@ -141,6 +141,15 @@ class no_grad:
 def is_grad_enabled() -> bool:
     """Whether operations on this thread record a graph (False inside ``no_grad``)."""
 
+class GradcheckReport:
+    errors: list
+    max_error: float
+    def passed(self, tolerance: float = 1e-6) -> bool: ...
+
+def gradcheck(f: Callable[..., Tensor], inputs: Sequence[npt.ArrayLike], eps: float = 1e-6) -> GradcheckReport:
+    """Compares backward's gradients of ``f(*tensors)`` at ``inputs`` with central finite
+    differences (float64)."""
+
 def live_tensors() -> int:
     """How many tensors are alive on this thread."""
 
