@@ -78,9 +78,9 @@ impl Element for f64 {
 #[inline]
 pub(crate) fn exp_f64(x: f64) -> f64 {
     const LOG2_E: f64 = std::f64::consts::LOG2_E;
-    // ln 2 split so that n·LN2_HI is exact for |n| < 2^11.
-    const LN2_HI: f64 = 6.931_471_803_691_238_164_9e-1;
-    const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
+    // ln 2 split so that n·LN2_HI is exact for |n| < 2^11 (fdlibm's ln2HI and ln2LO).
+    const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
+    const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
     // 1.5·2^52: adding it rounds to an integer held in the low bits of the mantissa.
     const SHIFT: f64 = 6_755_399_441_055_744.0;
     // 1/k! for k = 13 down to 3.
