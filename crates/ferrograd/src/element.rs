@@ -32,7 +32,7 @@ pub trait Element:
     /// `f64`, libm's.
     fn tanh_fast(self) -> Self;
     /// `e^x` as the `exp` operation computes it: for `f32` libm's; for `f64` a polynomial within
-    /// 2 ulp of libm's that the compiler can vectorise ([`exp_f64`]: libm's `exp` took a quarter
+    /// 2 ulp of libm's that the compiler can vectorise (libm's `exp` took a quarter
     /// of a float64 training step written from `exp`, as the original notebook's tanh is).
     fn exp_fast(self) -> Self;
 }
