@@ -34,6 +34,10 @@ p = argparse.ArgumentParser()
 p.add_argument("--rounds", type=int, default=3)
 p.add_argument("--data", default=os.environ.get("MNIST_DIR", SHARED / "data" / "mnist"))
 p.add_argument("--ferrograd-only", action="store_true", help="skip the NumPy notebook runs")
+p.add_argument("--threads", type=int, default=0,
+               help="threads for both engines (OPENBLAS_NUM_THREADS and FERROGRAD_NUM_THREADS); "
+                    "0 leaves both at their default, every CPU")
+p.add_argument("--notebook-only", action="store_true", help="only the notebook cell (part 1)")
 args = p.parse_args()
 
 
@@ -41,8 +45,14 @@ def load():
     return open("/proc/loadavg").read().split()[:3]
 
 
+ENV = dict(os.environ)
+if args.threads:
+    for name in ["OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "FERROGRAD_NUM_THREADS"]:
+        ENV[name] = str(args.threads)
+
+
 def run(cmd, **kw):
-    out = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, **kw)
+    out = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, env=ENV, **kw)
     if out.returncode:
         sys.exit(f"{cmd} failed:\n{out.stdout}\n{out.stderr}")
     return out.stdout
@@ -94,7 +104,7 @@ def python_mlp_epoch():
 
 binary = ROOT / "target" / "release" / "ferrograd"
 run(["cargo", "build", "--release", "-q", "-p", "ferrograd-cli"], cwd=ROOT)
-print("load average before:", *load(), flush=True)
+print("load average before:", *load(), f"(threads: {args.threads or 'default'})", flush=True)
 results = {k: [] for k in ["numpy", "ferrograd", "ops", "cli", "mlp"]}
 accuracy = {}
 for r in range(args.rounds):
@@ -103,6 +113,8 @@ for r in range(args.rounds):
         seconds, accuracy[engine] = notebook(engine)
         results[engine].append(seconds)
         print(f"round {r + 1}: notebook {engine} total_s {seconds:.2f} (acc {accuracy[engine]}%)", flush=True)
+    if args.notebook_only:
+        continue
     results["ops"].append(small_op())
     print(f"round {r + 1}: small op (us) {results['ops'][-1]}", flush=True)
     pair = [("cli", lambda: cli_epoch(binary)), ("mlp", python_mlp_epoch)]
@@ -112,7 +124,7 @@ for r in range(args.rounds):
 print("load average after:", *load(), flush=True)
 
 med = {k: statistics.median(v) for k, v in results.items() if v and k != "ops"}
-ops = {k: statistics.median(o[k] for o in results["ops"]) for k in results["ops"][0]}
+ops = {k: statistics.median(o[k] for o in results["ops"]) for k in results["ops"][0]} if results["ops"] else {}
 print()
 print("| measure | median | runs |")
 print("| --- | --- | --- |")
@@ -123,6 +135,8 @@ if "numpy" in med:
     print(f"| speed-up ferrograd over NumPy original | **{med['numpy'] / med['ferrograd']:.2f}×** | |")
 for k, v in ops.items():
     print(f"| `a + b` 2x3 requires_grad, {k} | {v:.3f} µs | {', '.join(f'{o[k]:.3f}' for o in results['ops'])} |")
+if "cli" not in med:
+    sys.exit(0)
 print(f"| `ferrograd train --epochs 1` | {med['cli']:.3f} s | {', '.join(f'{x:.3f}' for x in results['cli'])} |")
 print(f"| nn.MLP + optim.SGD from Python, 1 epoch | {med['mlp']:.3f} s | {', '.join(f'{x:.3f}' for x in results['mlp'])} |")
 print(f"| Python / CLI | **{med['mlp'] / med['cli']:.2f}×** | |")
