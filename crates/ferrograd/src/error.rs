@@ -72,6 +72,27 @@ pub enum TensorError {
         /// Its number of elements.
         len: usize,
     },
+    /// A recorded operation whose inputs or output no longer have shapes it could have made:
+    /// some tensor's data was replaced by data of another shape after the operation ran.
+    #[error(
+        "{op}: its inputs now have shapes {inputs:?} and its output {output:?}, which it cannot \
+         have made: a tensor's data was replaced by data of another shape after the operation \
+         was recorded; compute the result again"
+    )]
+    ShapeChanged {
+        /// The operation's `grad_fn` name, e.g. `"<AddBackward>"`.
+        op: &'static str,
+        /// The inputs' shapes now.
+        inputs: Vec<Vec<usize>>,
+        /// The output's shape now.
+        output: Vec<usize>,
+    },
+    /// `apply_grad_fn` on a tensor that records no operation.
+    #[error(
+        "grad_fn: this tensor records no operation (it is a leaf, or was computed from tensors \
+         that do not require grad, or inside `no_grad`)"
+    )]
+    NoGradFn,
     /// `backward` on a tensor that no input with `requires_grad` led to.
     #[error(
         "backward: this tensor does not require grad; mark its inputs with `.requires_grad()` \

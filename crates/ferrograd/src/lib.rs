@@ -56,8 +56,9 @@ mod ops;
 
 pub use autograd::{
     Tensor, broadcast_grad_accumulate, broadcast_shape, is_grad_enabled, live_tensors, no_grad,
+    set_grad_enabled,
 };
 pub use element::Element;
 pub use error::TensorError;
-pub use inspect::{GradcheckReport, gradcheck};
+pub use inspect::{GradcheckReport, gradcheck, try_gradcheck};
 pub use kernels::{num_threads, set_num_threads};

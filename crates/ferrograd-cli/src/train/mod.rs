@@ -144,10 +144,14 @@ fn train_epoch(
     let (mut loss_sum, mut steps) = (0.0, 0);
     let started = Instant::now();
     while batches.next_into(&mut batch) {
-        // The batch's array moves into the input tensor and back instead of being copied.
-        let images = std::mem::take(&mut batch.images).into_dyn();
+        // The batch's array moves into the input tensor and back instead of being copied (the
+        // tensor's buffer is unique again by then, so `into_owned` does not copy either).
+        let images = std::mem::take(&mut batch.images).into_dyn().into_shared();
         let previous = std::mem::replace(&mut *x.data_mut(), images);
-        batch.images = previous.into_dimensionality().unwrap_or_default();
+        batch.images = previous
+            .into_owned()
+            .into_dimensionality()
+            .unwrap_or_default();
         let loss = cross_entropy(&model.forward(&x), &batch.labels);
         let value = f64::from(loss.item());
         if !value.is_finite() || value > limit {

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use ndarray::{ArrayD, ArrayView2, Axis, IxDyn, Zip};
+use ndarray::{ArcArray, ArrayBase, ArrayD, ArrayView2, Axis, Data, IxDyn, Zip};
 
 use super::broadcast::broadcast_grad_accumulate;
 use super::op::{Op, OpKind};
@@ -49,6 +49,88 @@ impl<T: Element> Tensor<T> {
 
     /// [`backward_with`](Self::backward_with), returning an error instead of panicking.
     pub fn try_backward_with(&self, grad: ArrayD<T>) -> Result<(), TensorError> {
+        self.walk(grad, false)
+    }
+
+    /// [`try_backward`](Self::try_backward) that also keeps the gradient of every intermediate
+    /// result the walk passes through, as the original Python design does (each tensor that
+    /// requires grad ends with its `.grad`). Plain `backward` keeps only leaves' gradients, as
+    /// PyTorch does; keeping the others costs a copy of each.
+    ///
+    /// ```
+    /// use ferrograd::Tensor;
+    /// let x = Tensor::from_array(ndarray::array![1.0f64, 2.0]).requires_grad();
+    /// let y = &x * 3.0; // an intermediate result
+    /// let z = (&y * &y).sum_all(); // dz/dy = 2y = [6, 12], dz/dx = 3 · dz/dy
+    /// z.try_backward_retaining_grads()?;
+    /// assert_eq!(y.grad().unwrap(), ndarray::array![6.0, 12.0].into_dyn());
+    /// assert_eq!(x.grad().unwrap(), ndarray::array![18.0, 36.0].into_dyn());
+    /// # Ok::<(), ferrograd::TensorError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`try_backward`](Self::try_backward).
+    pub fn try_backward_retaining_grads(&self) -> Result<(), TensorError> {
+        let seed = ArrayD::ones(self.data().raw_dim());
+        self.walk(seed, true)
+    }
+
+    /// Runs the derivative of the operation that made this tensor once, with `grad` as the
+    /// gradient flowing into it, and adds each input's share into that input's gradient, summed
+    /// back over the axes it was broadcast along: one step of backward, the original design's
+    /// `out.grad_fn(grad)`. Inputs that do not require grad get nothing.
+    ///
+    /// ```
+    /// use ferrograd::Tensor;
+    /// use ndarray::array;
+    /// let a = Tensor::from_array(array![[1.0f64, 2.0, 3.0], [4.0, 5.0, 6.0]]).requires_grad();
+    /// let b = Tensor::from_array(array![[8.0f64, 2.0, 5.0]]).requires_grad();
+    /// let out = &a * &b;
+    /// out.try_apply_grad_fn(array![[1.0, 4.0, 7.0], [2.0, 1.0, 6.0]].into_dyn())?;
+    /// assert_eq!(a.grad().unwrap(), array![[8.0, 8.0, 35.0], [16.0, 2.0, 30.0]].into_dyn()); // g·b
+    /// assert_eq!(b.grad().unwrap(), array![[9.0, 13.0, 57.0]].into_dyn()); // Σ rows of g·a
+    /// # Ok::<(), ferrograd::TensorError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`TensorError::NoGradFn`] when this tensor records no operation,
+    /// [`TensorError::GradShape`] when `grad` does not have this tensor's shape, and
+    /// [`TensorError::ShapeChanged`] when the inputs' data was replaced by data of other shapes
+    /// since the operation ran.
+    pub fn try_apply_grad_fn(&self, grad: ArrayD<T>) -> Result<(), TensorError> {
+        let Some(op) = self.op() else {
+            return Err(TensorError::NoGradFn);
+        };
+        if grad.shape() != self.data().shape() {
+            return Err(TensorError::GradShape {
+                op: "grad_fn",
+                grad: grad.shape().to_vec(),
+                shape: self.shape(),
+            });
+        }
+        check_shapes(self)?;
+        let input_grads = derivative(op, &self.data(), grad);
+        for (input, input_grad) in op.inputs.iter().zip(input_grads) {
+            if let Some(input_grad) = input_grad {
+                let input_grad = broadcast_grad_accumulate(input.data().shape(), input_grad);
+                input.gradient_mut().add(input_grad);
+            }
+        }
+        Ok(())
+    }
+
+    /// [`try_apply_grad_fn`](Self::try_apply_grad_fn), panicking on its errors.
+    ///
+    /// # Panics
+    /// When this tensor records no operation or `grad` does not have its shape.
+    #[track_caller]
+    pub fn apply_grad_fn(&self, grad: ArrayD<T>) {
+        unwrap_or_fail(self.try_apply_grad_fn(grad))
+    }
+
+    /// The reverse walk from this tensor, seeded with `grad`; with `retain`, every intermediate
+    /// result keeps its gradient too.
+    fn walk(&self, grad: ArrayD<T>, retain: bool) -> Result<(), TensorError> {
         if !self.needs_grad() {
             return Err(TensorError::NoGrad);
         }
@@ -60,6 +142,7 @@ impl<T: Element> Tensor<T> {
             });
         }
         let order = topological_order(self);
+        order.iter().try_for_each(check_shapes)?;
         let position: HashMap<*const (), usize> = order
             .iter()
             .enumerate()
@@ -75,6 +158,9 @@ impl<T: Element> Tensor<T> {
                 tensor.gradient_mut().add(grad);
                 continue;
             };
+            if retain {
+                tensor.gradient_mut().add(grad.clone());
+            }
             let input_grads = derivative(op, &tensor.data(), grad);
             for (input, input_grad) in op.inputs.iter().zip(input_grads) {
                 let Some(input_grad) = input_grad else {
@@ -90,6 +176,26 @@ impl<T: Element> Tensor<T> {
         }
         Ok(())
     }
+}
+
+/// [`TensorError::ShapeChanged`] when the shapes of `tensor` and its recorded operation's inputs
+/// are no longer ones the operation could have made (data replaced since), so that no derivative
+/// runs on shapes it cannot handle.
+fn check_shapes<T: Element>(tensor: &Tensor<T>) -> Result<(), TensorError> {
+    let Some(op) = tensor.op() else {
+        return Ok(());
+    };
+    let inputs: Vec<_> = op.inputs.iter().map(|t| t.data()).collect();
+    let shapes: Vec<&[usize]> = inputs.iter().map(|d| d.shape()).collect();
+    let out = tensor.data();
+    if op.kind.fits(&shapes, out.shape()) {
+        return Ok(());
+    }
+    Err(TensorError::ShapeChanged {
+        op: op.kind.grad_fn_name(),
+        inputs: shapes.iter().map(|s| s.to_vec()).collect(),
+        output: out.shape().to_vec(),
+    })
 }
 
 /// Every tensor that needs grad and leads to `root`, each after all of its inputs (`root` last).
@@ -121,7 +227,11 @@ fn topological_order<T: Element>(root: &Tensor<T>) -> Vec<Tensor<T>> {
 /// The gradient of each input of `op` (in order; `None` for inputs that need none), given the
 /// operation's output `out` and the gradient `grad` flowing into it. Gradients may still have the
 /// broadcast output's shape; the caller sums them back to each input's shape.
-fn derivative<T: Element>(op: &Op<T>, out: &ArrayD<T>, grad: ArrayD<T>) -> Vec<Option<ArrayD<T>>> {
+fn derivative<T: Element>(
+    op: &Op<T>,
+    out: &ArcArray<T, IxDyn>,
+    grad: ArrayD<T>,
+) -> Vec<Option<ArrayD<T>>> {
     let needs = |k: usize| op.inputs[k].needs_grad();
     let input = |k: usize| op.inputs[k].data();
     let one = T::one();
@@ -216,7 +326,7 @@ fn derivative<T: Element>(op: &Op<T>, out: &ArrayD<T>, grad: ArrayD<T>) -> Vec<O
 }
 
 /// A 2-d view of an operand of `matmul`.
-fn as_matrix<T: Element>(x: &ArrayD<T>) -> ArrayView2<'_, T> {
+fn as_matrix<T: Element, S: Data<Elem = T>>(x: &ArrayBase<S, IxDyn>) -> ArrayView2<'_, T> {
     x.view()
         .into_dimensionality()
         .expect("matmul operands are 2-d")
@@ -225,7 +335,7 @@ fn as_matrix<T: Element>(x: &ArrayD<T>) -> ArrayView2<'_, T> {
 /// `f(grad, other)` element by element, reusing `grad`'s buffer.
 fn zip_with<T: Element>(
     mut grad: ArrayD<T>,
-    other: &ArrayD<T>,
+    other: &ArcArray<T, IxDyn>,
     f: impl Fn(T, T) -> T,
 ) -> ArrayD<T> {
     Zip::from(&mut grad)
@@ -256,13 +366,13 @@ fn expand<T: Element>(
 /// Max's gradient: each reduced slice's gradient goes to its maximal elements, split evenly
 /// between ties.
 fn max_derivative<T: Element>(
-    x: &ArrayD<T>,
-    out: &ArrayD<T>,
+    x: &ArcArray<T, IxDyn>,
+    out: &ArcArray<T, IxDyn>,
     grad: ArrayD<T>,
     axis: Option<usize>,
     keepdims: bool,
 ) -> ArrayD<T> {
-    let max = expand(out.clone(), axis, keepdims, x.shape());
+    let max = expand(out.to_owned(), axis, keepdims, x.shape());
     let mask = Zip::from(x)
         .and(&max)
         .map_collect(|&v, &m| if v == m { T::one() } else { T::zero() });

@@ -31,3 +31,18 @@ pub fn no_grad<R>(f: impl FnOnce() -> R) -> R {
 pub fn is_grad_enabled() -> bool {
     RECORDING.with(Cell::get)
 }
+
+/// Turns graph recording on this thread on (`true`) or off, and returns whether it was on: what
+/// [`no_grad`] does around a closure, for scopes that are not a closure (the Python module's
+/// `with ferrograd.no_grad():` sets it on entry and restores the returned value on exit).
+///
+/// ```
+/// use ferrograd::{is_grad_enabled, set_grad_enabled};
+/// let was = set_grad_enabled(false);
+/// assert!(!is_grad_enabled());
+/// set_grad_enabled(was);
+/// assert!(is_grad_enabled());
+/// ```
+pub fn set_grad_enabled(enabled: bool) -> bool {
+    RECORDING.with(|r| r.replace(enabled))
+}

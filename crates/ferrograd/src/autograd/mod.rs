@@ -20,6 +20,6 @@ mod operators;
 mod tensor;
 
 pub use broadcast::{broadcast_grad_accumulate, broadcast_shape};
-pub use grad_mode::{is_grad_enabled, no_grad};
+pub use grad_mode::{is_grad_enabled, no_grad, set_grad_enabled};
 pub(crate) use op::OpKind;
 pub use tensor::{Tensor, live_tensors};

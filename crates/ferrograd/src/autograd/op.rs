@@ -1,5 +1,6 @@
 //! The record an operation leaves on its output: which operation, and its inputs.
 
+use super::broadcast::broadcast_shape;
 use crate::{Element, Tensor};
 
 /// One recorded operation: what it was and the tensors it read. Its derivative lives in
@@ -36,6 +37,57 @@ pub(crate) enum OpKind<T> {
 }
 
 impl<T> OpKind<T> {
+    /// Whether an output of shape `out` computed from inputs of shapes `inputs` is what this
+    /// operation makes: false once a tensor's data was replaced by data of another shape after
+    /// the operation was recorded, which its derivative could not handle.
+    pub(crate) fn fits(&self, inputs: &[&[usize]], out: &[usize]) -> bool {
+        let same = |a: &[usize]| a == out;
+        let product = |a: &[usize], b: &[usize]| match (a, b) {
+            (&[p, q], &[q2, r]) if q == q2 => Some(vec![p, r]),
+            _ => None,
+        };
+        let reduced = |axis: Option<usize>, keepdims: bool| {
+            let x = inputs[0];
+            match axis {
+                Some(axis) if axis >= x.len() => None,
+                Some(axis) if keepdims => Some(
+                    x.iter()
+                        .enumerate()
+                        .map(|(i, &n)| if i == axis { 1 } else { n })
+                        .collect(),
+                ),
+                Some(axis) => Some([&x[..axis], &x[axis + 1..]].concat()),
+                None if keepdims => Some(vec![1; x.len()]),
+                None => Some(vec![]),
+            }
+        };
+        match *self {
+            OpKind::Add | OpKind::Sub | OpKind::Mul | OpKind::Div => {
+                broadcast_shape(inputs[0], inputs[1]).is_some_and(|s| same(&s))
+            }
+            OpKind::Matmul => product(inputs[0], inputs[1]).is_some_and(|s| same(&s)),
+            OpKind::MatmulAdd => {
+                product(inputs[0], inputs[1]).is_some_and(|s| same(&s))
+                    && broadcast_shape(out, inputs[2]).is_some_and(|s| same(&s))
+            }
+            OpKind::Neg
+            | OpKind::Exp
+            | OpKind::Log
+            | OpKind::Tanh
+            | OpKind::Relu
+            | OpKind::Sigmoid
+            | OpKind::Powf(_) => same(inputs[0]),
+            OpKind::Softmax { axis } | OpKind::LogSoftmax { axis } => {
+                same(inputs[0]) && axis < out.len()
+            }
+            OpKind::Sum { axis, keepdims }
+            | OpKind::Mean { axis, keepdims }
+            | OpKind::Max { axis, keepdims } => reduced(axis, keepdims).is_some_and(|s| same(&s)),
+            OpKind::Reshape => inputs[0].iter().product::<usize>() == out.iter().product::<usize>(),
+            OpKind::Transpose => matches!((inputs[0], out), (&[a, b], &[c, d]) if a == d && b == c),
+        }
+    }
+
     /// The name shown as `grad_fn=<...>`, after PyTorch's and the original design's.
     pub(crate) fn grad_fn_name(&self) -> &'static str {
         match self {

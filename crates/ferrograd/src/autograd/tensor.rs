@@ -3,7 +3,7 @@
 use std::cell::{Cell, Ref, RefCell, RefMut};
 use std::rc::Rc;
 
-use ndarray::{Array, ArrayD, Dimension, IxDyn};
+use ndarray::{ArcArray, ArrayD, Dimension, IxDyn};
 
 use super::grad_mode::is_grad_enabled;
 use super::gradient::Gradient;
@@ -30,7 +30,7 @@ pub struct Tensor<T: Element = f32> {
 
 /// The shared state behind a [`Tensor`] handle.
 pub(crate) struct Node<T: Element> {
-    data: RefCell<ArrayD<T>>,
+    data: RefCell<ArcArray<T, IxDyn>>,
     grad: RefCell<Gradient<T>>,
     requires_grad: Cell<bool>,
     op: Option<Op<T>>,
@@ -66,7 +66,7 @@ impl<T: Element> Clone for Tensor<T> {
 }
 
 impl<T: Element> Tensor<T> {
-    fn from_node(data: ArrayD<T>, requires_grad: bool, op: Option<Op<T>>) -> Self {
+    fn from_node(data: ArcArray<T, IxDyn>, requires_grad: bool, op: Option<Op<T>>) -> Self {
         LIVE_NODES.with(|n| n.set(n.get() + 1));
         Tensor {
             node: Rc::new(Node {
@@ -86,7 +86,7 @@ impl<T: Element> Tensor<T> {
             kind,
             inputs: inputs.iter().map(|&t| t.clone()).collect(),
         });
-        Self::from_node(data, record, op)
+        Self::from_node(data.into_shared(), record, op)
     }
 
     /// A leaf tensor holding `array` (any dimension), not requiring grad.
@@ -96,7 +96,21 @@ impl<T: Element> Tensor<T> {
     /// let t = Tensor::from_array(ndarray::array![[1.0f32, 2.0], [3.0, 4.0]]);
     /// assert_eq!(t.shape(), vec![2, 2]);
     /// ```
-    pub fn from_array<D: Dimension>(array: Array<T, D>) -> Self {
+    pub fn from_array<D: Dimension>(array: ndarray::Array<T, D>) -> Self {
+        Self::from_node(array.into_dyn().into_shared(), false, None)
+    }
+
+    /// A leaf tensor on a shared buffer, without copying it: the tensor and every other holder of
+    /// the buffer see the same values until one of them writes, which first copies the data for
+    /// itself (copy-on-write; see [`data_mut`](Self::data_mut)).
+    ///
+    /// ```
+    /// use ferrograd::Tensor;
+    /// let values = ndarray::array![1.0f64, 2.0].into_dyn().into_shared();
+    /// let t = Tensor::from_shared(values.clone());
+    /// assert_eq!(t.shared_data().as_ptr(), values.as_ptr()); // one buffer, not a copy
+    /// ```
+    pub fn from_shared<D: Dimension>(array: ArcArray<T, D>) -> Self {
         Self::from_node(array.into_dyn(), false, None)
     }
 
@@ -150,35 +164,99 @@ impl<T: Element> Tensor<T> {
 
     /// A copy of the data.
     pub fn to_array(&self) -> ArrayD<T> {
-        self.node.data.borrow().clone()
+        self.node.data.borrow().to_owned()
     }
 
     /// Borrows the data without copying.
     ///
+    /// The data lives in a reference-counted buffer ([`ArcArray`]), which
+    /// [`shared_data`](Self::shared_data) hands out without copying.
+    ///
     /// # Panics
     /// While a [`data_mut`](Self::data_mut) borrow of the same tensor is alive.
-    pub fn data(&self) -> Ref<'_, ArrayD<T>> {
+    pub fn data(&self) -> Ref<'_, ArcArray<T, IxDyn>> {
         self.node.data.borrow()
     }
 
-    /// Borrows the data mutably, for in-place parameter updates by optimizers. Changing the data
-    /// of a tensor whose graph has not run backward yet changes what backward computes.
-    pub fn data_mut(&self) -> RefMut<'_, ArrayD<T>> {
+    /// Borrows the data mutably, for in-place parameter updates by optimizers, or to replace it
+    /// (`*t.data_mut() = array.into_shared()`). Changing the data of a tensor whose graph has not
+    /// run backward yet changes what backward computes.
+    ///
+    /// Writes are copy-on-write: while another handle from [`shared_data`](Self::shared_data)
+    /// holds the buffer, the first write copies the data into a buffer of the tensor's own, and
+    /// the other handle keeps the old values.
+    pub fn data_mut(&self) -> RefMut<'_, ArcArray<T, IxDyn>> {
         self.node.data.borrow_mut()
+    }
+
+    /// A handle to the data's buffer, without copying. The buffer stays alive and unchanged in
+    /// place for as long as the handle does, whatever happens to the tensor: replacing the
+    /// tensor's data, writing to it (copy-on-write, see [`data_mut`](Self::data_mut)) or
+    /// dropping the tensor and its graph leave the handle valid. Bindings use it to lend the
+    /// buffer to another runtime (the Python module hands it to NumPy) without a copy per read.
+    ///
+    /// ```
+    /// use ferrograd::Tensor;
+    /// let t = Tensor::from_array(ndarray::array![1.0f64, 2.0]);
+    /// let shared = t.shared_data();
+    /// assert_eq!(shared.as_ptr(), t.data().as_ptr()); // the same buffer
+    /// t.data_mut()[0] = 5.0; // copy-on-write: the tensor gets a buffer of its own
+    /// assert_eq!((shared[0], t.data()[0]), (1.0, 5.0));
+    /// ```
+    pub fn shared_data(&self) -> ArcArray<T, IxDyn> {
+        self.node.data.borrow().clone()
     }
 
     /// A copy of the accumulated gradient, if backward has reached this tensor.
     ///
     /// Like PyTorch, gradients are kept on leaves (tensors made with `requires_grad`); the
-    /// intermediate results of a graph pass theirs on and do not keep them.
+    /// intermediate results of a graph pass theirs on and do not keep them, unless backward was
+    /// asked to ([`try_backward_retaining_grads`](Self::try_backward_retaining_grads)).
     pub fn grad(&self) -> Option<ArrayD<T>> {
-        self.node.grad.borrow_mut().get().cloned()
+        self.node.grad.borrow_mut().get().map(|g| g.to_owned())
     }
 
     /// Borrows the accumulated gradient without copying, if there is one.
-    pub fn grad_ref(&self) -> Option<Ref<'_, ArrayD<T>>> {
+    pub fn grad_ref(&self) -> Option<Ref<'_, ArcArray<T, IxDyn>>> {
         self.node.grad.borrow_mut().get()?;
         Ref::filter_map(self.node.grad.borrow(), |g| g.sum()).ok()
+    }
+
+    /// A handle to the accumulated gradient's buffer, without copying, if there is one; like
+    /// [`shared_data`](Self::shared_data), it stays valid whatever happens to the tensor, and
+    /// later backward passes write into a copy while it is alive.
+    pub fn shared_grad(&self) -> Option<ArcArray<T, IxDyn>> {
+        self.node.grad.borrow_mut().get().cloned()
+    }
+
+    /// Replaces the accumulated gradient (`None` clears it, as before any backward pass). The
+    /// next backward pass adds into it.
+    ///
+    /// # Errors
+    /// [`TensorError::GradShape`] when `grad` does not have the data's shape.
+    ///
+    /// ```
+    /// use ferrograd::Tensor;
+    /// let x = Tensor::<f64>::ones(&[2]).requires_grad();
+    /// x.set_grad(Some(ndarray::array![1.0, 2.0].into_dyn()))?;
+    /// (&x * 3.0).sum_all().backward();
+    /// assert_eq!(x.grad().unwrap(), ndarray::array![4.0, 5.0].into_dyn());
+    /// assert!(x.set_grad(Some(ndarray::array![1.0].into_dyn())).is_err());
+    /// # Ok::<(), ferrograd::TensorError>(())
+    /// ```
+    pub fn set_grad(&self, grad: Option<ArrayD<T>>) -> Result<(), TensorError> {
+        if let Some(grad) = &grad {
+            let shape = self.shape();
+            if grad.shape() != shape.as_slice() {
+                return Err(TensorError::GradShape {
+                    op: "set_grad",
+                    grad: grad.shape().to_vec(),
+                    shape,
+                });
+            }
+        }
+        self.node.grad.borrow_mut().set(grad);
+        Ok(())
     }
 
     /// Sets the gradient to zeros, keeping its buffer for the next backward pass.
@@ -247,7 +325,7 @@ impl<T: Element> Tensor<T> {
 
     /// The same data, cut from the graph: a new leaf that does not require grad.
     pub fn detach(&self) -> Self {
-        Self::from_array(self.to_array())
+        Self::from_shared(self.shared_data())
     }
 
     pub(crate) fn op(&self) -> Option<&Op<T>> {

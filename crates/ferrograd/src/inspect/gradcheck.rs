@@ -4,7 +4,8 @@ use ndarray::ArrayD;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
-use crate::{Tensor, no_grad};
+use crate::error::unwrap_or_fail;
+use crate::{Tensor, TensorError, no_grad};
 
 /// How far each input's analytic gradient is from the numeric one.
 #[derive(Debug, Clone, PartialEq)]
@@ -41,53 +42,87 @@ impl GradcheckReport {
 /// ```
 ///
 /// # Panics
-/// When an analytic gradient does not have its input's shape.
+/// When `f`'s output does not require grad, or its shape changes between calls; see
+/// [`try_gradcheck`].
+#[track_caller]
 pub fn gradcheck<F>(f: F, inputs: &[ArrayD<f64>], eps: f64) -> GradcheckReport
 where
     F: Fn(&[Tensor<f64>]) -> Tensor<f64>,
+{
+    unwrap_or_fail(try_gradcheck(|t| Ok::<_, TensorError>(f(t)), inputs, eps))
+}
+
+/// [`gradcheck`] for a function that can fail (one written in another language, say): `f`'s
+/// first error is returned as it is, and what would make `gradcheck` panic is an error too.
+///
+/// ```
+/// use ferrograd::{try_gradcheck, TensorError};
+/// use ndarray::array;
+/// let x = array![1.0, 2.0].into_dyn();
+/// let report = try_gradcheck(|t| t[0].try_mul(&t[0]), &[x.clone()], 1e-6)?;
+/// assert!(report.passed(1e-6));
+/// let constant = try_gradcheck(|t| Ok::<_, TensorError>(t[0].detach()), &[x], 1e-6);
+/// assert_eq!(constant.unwrap_err(), TensorError::NoGrad);
+/// # Ok::<(), TensorError>(())
+/// ```
+///
+/// # Errors
+/// `f`'s errors; [`TensorError::NoGrad`] when `f`'s output does not require grad, and
+/// [`TensorError::GradShape`] when its shape changes between calls.
+pub fn try_gradcheck<F, E>(f: F, inputs: &[ArrayD<f64>], eps: f64) -> Result<GradcheckReport, E>
+where
+    F: Fn(&[Tensor<f64>]) -> Result<Tensor<f64>, E>,
+    E: From<TensorError>,
 {
     let leaves: Vec<Tensor<f64>> = inputs
         .iter()
         .map(|x| Tensor::from_array(x.clone()).requires_grad())
         .collect();
-    let out = f(&leaves);
+    let out = f(&leaves)?;
     let mut rng = StdRng::seed_from_u64(0x5eed);
     let upstream = out.data().mapv(|_| rng.random_range(0.5..1.5));
-    out.backward_with(upstream.clone());
-    let weighted = |values: &[ArrayD<f64>]| -> f64 {
+    out.try_backward_with(upstream.clone())?;
+    let weighted = |values: &[ArrayD<f64>]| -> Result<f64, E> {
         let tensors: Vec<_> = values.iter().cloned().map(Tensor::from_array).collect();
-        no_grad(|| (&*f(&tensors).data() * &upstream).sum())
-    };
-    let errors = leaves
-        .iter()
-        .enumerate()
-        .map(|(k, leaf)| {
-            let analytic = leaf
-                .grad()
-                .unwrap_or_else(|| ArrayD::zeros(inputs[k].raw_dim()));
-            assert_eq!(
-                analytic.shape(),
-                inputs[k].shape(),
-                "gradient shape of input {k}"
-            );
-            let mut values: Vec<ArrayD<f64>> = inputs
-                .iter()
-                .map(|x| x.as_standard_layout().into_owned())
-                .collect();
-            let mut worst: f64 = 0.0;
-            for (i, &a) in analytic.iter().enumerate() {
-                let x = values[k].as_slice().expect("standard layout")[i];
-                let mut at = |v: f64| {
-                    values[k].as_slice_mut().expect("standard layout")[i] = v;
-                    weighted(&values)
-                };
-                let numeric = (at(x + eps) - at(x - eps)) / (2.0 * eps);
-                at(x);
-                let error = (a - numeric).abs() / 1f64.max(a.abs()).max(numeric.abs());
-                worst = worst.max(error);
+        let out = no_grad(|| f(&tensors))?;
+        let data = out.data();
+        if data.shape() != upstream.shape() {
+            return Err(TensorError::GradShape {
+                op: "gradcheck",
+                grad: upstream.shape().to_vec(),
+                shape: data.shape().to_vec(),
             }
-            worst
-        })
-        .collect();
-    GradcheckReport { errors }
+            .into());
+        }
+        Ok((&*data * &upstream).sum())
+    };
+    let mut errors = Vec::with_capacity(leaves.len());
+    for (k, leaf) in leaves.iter().enumerate() {
+        let analytic = leaf
+            .grad()
+            .unwrap_or_else(|| ArrayD::zeros(inputs[k].raw_dim()));
+        let mut values: Vec<ArrayD<f64>> = inputs
+            .iter()
+            .map(|x| x.as_standard_layout().into_owned())
+            .collect();
+        let mut worst: f64 = 0.0;
+        for (i, &a) in analytic.iter().enumerate() {
+            let x = values[k]
+                .as_slice()
+                .and_then(|s| s.get(i).copied())
+                .unwrap_or(0.0);
+            let mut at = |v: f64| {
+                if let Some(slot) = values[k].as_slice_mut().and_then(|s| s.get_mut(i)) {
+                    *slot = v;
+                }
+                weighted(&values)
+            };
+            let numeric = (at(x + eps)? - at(x - eps)?) / (2.0 * eps);
+            at(x)?;
+            let error = (a - numeric).abs() / 1f64.max(a.abs()).max(numeric.abs());
+            worst = worst.max(error);
+        }
+        errors.push(worst);
+    }
+    Ok(GradcheckReport { errors })
 }

@@ -8,4 +8,4 @@ mod display;
 mod dot;
 mod gradcheck;
 
-pub use gradcheck::{GradcheckReport, gradcheck};
+pub use gradcheck::{GradcheckReport, gradcheck, try_gradcheck};

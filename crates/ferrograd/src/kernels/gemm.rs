@@ -8,10 +8,9 @@
 //! block computes its elements exactly as the whole product would, so the result does not depend
 //! on the thread count. Operands may be any views, transposed ones included.
 
-use ndarray::linalg::general_mat_mul;
 use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis, LinalgScalar, s};
 
-use super::platform::F32Kernel;
+use super::platform::{F32Kernel, F64Kernel};
 use super::pool::{parts_for, run_each};
 use crate::Element;
 use crate::element::sealed::{Private, Product};
@@ -65,9 +64,8 @@ pub fn matmul_into<T: Element>(a: ArrayView2<T>, b: ArrayView2<T>, beta: T, c: A
             split(a, b, c, |a, b, c| kernel.product(a, b, beta, c));
         }
         Product::F64(a, b, beta, c) => {
-            split(a, b, c, |a, b, mut c| {
-                general_mat_mul(1.0, &a, &b, beta, &mut c)
-            });
+            let kernel = F64Kernel::choose(&a, &b, &c);
+            split(a, b, c, |a, b, c| kernel.product(a, b, beta, c));
         }
     }
 }
@@ -143,11 +141,22 @@ mod tests {
     }
 
     #[test]
-    fn f64_products_are_ndarrays() {
+    fn f64_products_equal_ndarrays_to_rounding_and_do_not_depend_on_the_thread_count() {
         let (a, b) = (
             matrix(33, 257, 1).mapv(f64::from),
             matrix(257, 129, 2).mapv(f64::from),
         );
-        assert_eq!(matmul(a.view(), b.view()), a.dot(&b));
+        let expected = a.dot(&b);
+        let bound = a.abs().dot(&b.abs()) * 1e-14;
+        let products = |threads| {
+            super::super::pool::set_num_threads(threads);
+            [matmul(a.view(), b.view()), matmul(b.t(), a.t())]
+        };
+        let [product, transposed] = products(1);
+        for ((got, expected), bound) in product.iter().zip(&expected).zip(&bound) {
+            assert!((got - expected).abs() <= *bound, "{got} against {expected}");
+        }
+        assert_eq!(transposed.t(), product.view());
+        assert_eq!(products(1), products(4));
     }
 }

@@ -37,3 +37,24 @@ impl F32Kernel {
         general_mat_mul(1.0, &a, &b, beta, &mut c);
     }
 }
+
+/// The `f64` product's code: matrixmultiply on this target.
+#[derive(Clone, Copy)]
+pub(crate) struct F64Kernel;
+
+impl F64Kernel {
+    pub(crate) fn choose(_: &ArrayView2<f64>, _: &ArrayView2<f64>, _: &ArrayViewMut2<f64>) -> Self {
+        F64Kernel
+    }
+
+    /// `c = a·b + beta·c`.
+    pub(crate) fn product(
+        self,
+        a: ArrayView2<f64>,
+        b: ArrayView2<f64>,
+        beta: f64,
+        mut c: ArrayViewMut2<f64>,
+    ) {
+        general_mat_mul(1.0, &a, &b, beta, &mut c);
+    }
+}

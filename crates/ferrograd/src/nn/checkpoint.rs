@@ -6,7 +6,7 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use ndarray::ArrayD;
+use ndarray::{ArcArray, IxDyn};
 use safetensors::tensor::TensorView;
 use safetensors::{Dtype, SafeTensorError, SafeTensors, View};
 
@@ -256,7 +256,7 @@ fn dtype_of<T: Element>() -> Dtype {
 }
 
 /// Overwrites `target`, in row-major order, with the little-endian values in `bytes`.
-fn copy_from_le_bytes<T: Element>(target: &mut ArrayD<T>, bytes: &[u8]) {
+fn copy_from_le_bytes<T: Element>(target: &mut ArcArray<T, IxDyn>, bytes: &[u8]) {
     let chunks = bytes.chunks_exact(size_of::<T>());
     for (x, chunk) in target.iter_mut().zip(chunks) {
         *x = match dtype_of::<T>() {
@@ -276,7 +276,7 @@ struct LeBytes {
 }
 
 impl LeBytes {
-    fn new<T: Element>(data: &ArrayD<T>) -> Self {
+    fn new<T: Element>(data: &ArcArray<T, IxDyn>) -> Self {
         let bytes = match dtype_of::<T>() {
             Dtype::F32 => data
                 .iter()

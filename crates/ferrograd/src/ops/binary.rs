@@ -1,6 +1,6 @@
 //! Element-wise `add`, `sub`, `mul`, `div` with NumPy broadcasting.
 
-use ndarray::ArrayD;
+use ndarray::{ArcArray, ArrayD, IxDyn};
 
 use crate::autograd::OpKind;
 use crate::autograd::broadcast_shape;
@@ -58,7 +58,7 @@ fn broadcast_zip<T: Element>(
     lhs: &Tensor<T>,
     rhs: &Tensor<T>,
     op: &'static str,
-    f: impl Fn(&ArrayD<T>, &ArrayD<T>) -> ArrayD<T>,
+    f: impl Fn(&ArcArray<T, IxDyn>, &ArcArray<T, IxDyn>) -> ArrayD<T>,
 ) -> Result<ArrayD<T>, TensorError> {
     let (a, b) = (lhs.data(), rhs.data());
     if broadcast_shape(a.shape(), b.shape()).is_none() {

@@ -1,6 +1,6 @@
 //! The matrix product, alone or with a bias added.
 
-use ndarray::{ArrayD, ArrayView2, Ix2};
+use ndarray::{ArcArray, ArrayView2, Ix2, IxDyn};
 
 use crate::autograd::OpKind;
 use crate::error::{TensorError, unwrap_or_fail};
@@ -80,8 +80,8 @@ impl<T: Element> Tensor<T> {
 
 /// The operands of a matrix product as matrices, or [`TensorError::Matmul`] naming both shapes.
 fn matrices<'a, T: Element>(
-    a: &'a ArrayD<T>,
-    b: &'a ArrayD<T>,
+    a: &'a ArcArray<T, IxDyn>,
+    b: &'a ArcArray<T, IxDyn>,
 ) -> Result<(ArrayView2<'a, T>, ArrayView2<'a, T>), TensorError> {
     let error = || TensorError::Matmul {
         lhs: a.shape().to_vec(),

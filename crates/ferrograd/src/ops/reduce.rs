@@ -1,6 +1,6 @@
 //! Reductions over one axis or all of them: `sum`, `mean`, `max`.
 
-use ndarray::{ArrayD, Axis};
+use ndarray::{ArcArray, ArrayD, Axis, IxDyn};
 
 use crate::autograd::OpKind;
 use crate::error::{TensorError, unwrap_or_fail};
@@ -28,7 +28,7 @@ pub(crate) fn normalize_axis(
 /// Reduces `data` with `fold` over `axis`, or over everything when `axis` is `None`, and keeps
 /// reduced axes with size 1 when `keepdims`.
 fn reduce<T: Element>(
-    data: &ArrayD<T>,
+    data: &ArcArray<T, IxDyn>,
     axis: Option<usize>,
     keepdims: bool,
     fold: impl Fn(ndarray::ArrayViewD<T>) -> T,

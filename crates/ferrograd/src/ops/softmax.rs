@@ -1,6 +1,6 @@
 //! Numerically stable `softmax` and `log_softmax` along an axis.
 
-use ndarray::{ArrayD, Axis, Zip};
+use ndarray::{ArrayBase, ArrayD, Axis, Data, IxDyn, Zip};
 
 use super::normalize_axis;
 use crate::autograd::OpKind;
@@ -8,7 +8,7 @@ use crate::error::{TensorError, unwrap_or_fail};
 use crate::{Element, Tensor};
 
 /// `x - max(x)` along `axis` (kept with size 1), so that `exp` cannot overflow.
-fn shifted<T: Element>(x: &ArrayD<T>, axis: usize) -> ArrayD<T> {
+fn shifted<T: Element, S: Data<Elem = T>>(x: &ArrayBase<S, IxDyn>, axis: usize) -> ArrayD<T> {
     let max = x
         .fold_axis(Axis(axis), T::neg_infinity(), |m, &v| m.max(v))
         .insert_axis(Axis(axis));
@@ -16,7 +16,10 @@ fn shifted<T: Element>(x: &ArrayD<T>, axis: usize) -> ArrayD<T> {
 }
 
 /// `exp(x) / sum(exp(x))` along `axis`, computed from the shifted values.
-pub(crate) fn softmax_array<T: Element>(x: &ArrayD<T>, axis: usize) -> ArrayD<T> {
+pub(crate) fn softmax_array<T: Element, S: Data<Elem = T>>(
+    x: &ArrayBase<S, IxDyn>,
+    axis: usize,
+) -> ArrayD<T> {
     let mut e = shifted(x, axis).mapv_into(T::exp);
     let total = e.sum_axis(Axis(axis)).insert_axis(Axis(axis));
     Zip::from(&mut e)

@@ -129,32 +129,34 @@ impl Isa {
 }
 
 /// Products with `m` or `k` at most this are computed here, where packing would not pay off.
-const SHORT_SIDE: usize = 64;
+pub(super) const SHORT_SIDE: usize = 64;
 
 /// Whether the rows of `x` are contiguous (or too short for it to matter).
-fn contiguous_rows<S: RawData>(x: &ArrayBase<S, Ix2>) -> bool {
+pub(super) fn contiguous_rows<S: RawData>(x: &ArrayBase<S, Ix2>) -> bool {
     x.strides()[1] == 1 || x.ncols() <= 1 || x.is_empty()
 }
 
 /// The operands' first elements and row and column strides: `a` is `(m, k)` with any strides,
 /// `b` is `(k, n)` and `c` is `(m, n)` with contiguous rows (`Isa::product` checked all of it).
+/// `T` is `f32` here and `f64` in `short_side_f64`.
 #[derive(Clone, Copy)]
-struct Operands {
-    a: *const f32,
-    a_rows: isize,
-    a_cols: isize,
-    b: *const f32,
-    b_rows: isize,
-    c: *mut f32,
-    c_rows: isize,
-    k: usize,
-    beta: f32,
+pub(super) struct Operands<T> {
+    pub(super) a: *const T,
+    pub(super) a_rows: isize,
+    pub(super) a_cols: isize,
+    pub(super) b: *const T,
+    pub(super) b_rows: isize,
+    pub(super) c: *mut T,
+    pub(super) c_rows: isize,
+    pub(super) k: usize,
+    pub(super) beta: T,
 }
 
 /// The kernel, written once over a module's vector primitives (`Vector`, `LANES`, `MR` rows by
 /// `NV` vectors per tile, `zero`, `splat`, `fmadd`, `add`, `mul`, `load`, `store`,
-/// `load_masked`, `store_masked`, `first_lanes`) and compiled for its `$features`. `$rows` lists
-/// the tile heights below `MR` and `$vectors` the panel widths below `NV`.
+/// `load_masked`, `store_masked`, `first_lanes`) and compiled for its `$features`, for elements
+/// of type `$t` (`f32` here, `f64` in `short_side_f64`). `$rows` lists the tile heights below
+/// `MR` and `$vectors` the panel widths below `NV`.
 ///
 /// Safety rests on one invariant, passed down from `product` to `panel` to `tile`: every tile
 /// `tile` is given lies inside `c`, and the same columns of `b` and rows of `a` lie inside
@@ -162,10 +164,10 @@ struct Operands {
 /// `panel` cuts a panel into tiles of at most `MR` rows. Lanes past a narrow panel's edge are
 /// masked, and masked lanes are never read or written.
 macro_rules! kernel {
-    ($features:literal, rows: [$($rows:literal)*], vectors: [$($vectors:literal)*]) => {
+    ($features:literal, $t:ty, rows: [$($rows:literal)*], vectors: [$($vectors:literal)*]) => {
         use ndarray::{ArrayView2, ArrayViewMut2};
 
-        use super::Operands;
+        type Operands = super::Operands<$t>;
 
         /// `c = a·b + beta·c`.
         ///
@@ -174,10 +176,10 @@ macro_rules! kernel {
         /// rows of `b` and `c` must be contiguous (column stride 1, or a single column).
         #[target_feature(enable = $features)]
         pub(super) unsafe fn product(
-            a: ArrayView2<f32>,
-            b: ArrayView2<f32>,
-            beta: f32,
-            mut c: ArrayViewMut2<f32>,
+            a: ArrayView2<$t>,
+            b: ArrayView2<$t>,
+            beta: $t,
+            mut c: ArrayViewMut2<$t>,
         ) {
             let (m, n) = c.dim();
             let ops = Operands {
@@ -308,7 +310,7 @@ macro_rules! kernel {
 /// compiled for `$features`. The masked loads and stores differ between instruction sets and are
 /// written in each module.
 macro_rules! primitives {
-    ($features:literal, $vector:ty, zero: $zero:ident, splat: $splat:ident,
+    ($features:literal, $t:ty, $vector:ty, zero: $zero:ident, splat: $splat:ident,
      fmadd: $fmadd:ident, add: $add:ident, mul: $mul:ident,
      load: $load:ident, store: $store:ident) => {
         type Vector = $vector;
@@ -320,7 +322,7 @@ macro_rules! primitives {
         }
         #[target_feature(enable = $features)]
         #[inline]
-        fn splat(x: f32) -> Vector {
+        fn splat(x: $t) -> Vector {
             $splat(x)
         }
         #[target_feature(enable = $features)]
@@ -342,7 +344,7 @@ macro_rules! primitives {
         /// `LANES` floats from `p` on must be readable.
         #[target_feature(enable = $features)]
         #[inline]
-        unsafe fn load(p: *const f32) -> Vector {
+        unsafe fn load(p: *const $t) -> Vector {
             // SAFETY: the caller's promise is the intrinsic's requirement (unaligned is allowed).
             unsafe { $load(p) }
         }
@@ -350,17 +352,19 @@ macro_rules! primitives {
         /// `LANES` floats from `p` on must be writable.
         #[target_feature(enable = $features)]
         #[inline]
-        unsafe fn store(p: *mut f32, v: Vector) {
+        unsafe fn store(p: *mut $t, v: Vector) {
             // SAFETY: the caller's promise is the intrinsic's requirement (unaligned is allowed).
             unsafe { $store(p, v) }
         }
     };
 }
 
+pub(super) use {kernel, primitives};
+
 mod avx512 {
     use std::arch::x86_64::*;
 
-    primitives!("avx512f", __m512, zero: _mm512_setzero_ps, splat: _mm512_set1_ps,
+    primitives!("avx512f", f32, __m512, zero: _mm512_setzero_ps, splat: _mm512_set1_ps,
         fmadd: _mm512_fmadd_ps, add: _mm512_add_ps, mul: _mm512_mul_ps,
         load: _mm512_loadu_ps, store: _mm512_storeu_ps);
     const LANES: usize = 16;
@@ -391,13 +395,13 @@ mod avx512 {
         (u32::MAX >> (32 - n)) as __mmask16
     }
 
-    kernel!("avx512f", rows: [1 2 3 4 5 6 7], vectors: [1 2]);
+    kernel!("avx512f", f32, rows: [1 2 3 4 5 6 7], vectors: [1 2]);
 }
 
 mod avx2 {
     use std::arch::x86_64::*;
 
-    primitives!("avx2,fma", __m256, zero: _mm256_setzero_ps, splat: _mm256_set1_ps,
+    primitives!("avx2,fma", f32, __m256, zero: _mm256_setzero_ps, splat: _mm256_set1_ps,
         fmadd: _mm256_fmadd_ps, add: _mm256_add_ps, mul: _mm256_mul_ps,
         load: _mm256_loadu_ps, store: _mm256_storeu_ps);
     const LANES: usize = 8;
@@ -431,7 +435,7 @@ mod avx2 {
         )
     }
 
-    kernel!("avx2,fma", rows: [1 2 3 4 5], vectors: [1]);
+    kernel!("avx2,fma", f32, rows: [1 2 3 4 5], vectors: [1]);
 }
 
 #[cfg(test)]

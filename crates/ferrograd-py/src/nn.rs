@@ -1,0 +1,365 @@
+//! `ferrograd.nn`: the library's `Linear`, `Mlp`, losses and safetensors checkpoints.
+
+use ferrograd::Tensor;
+use ferrograd::nn::{
+    Activation, CheckpointError, Linear, Mlp, Module, load, save, try_cross_entropy, try_mse,
+};
+use numpy::{PyArrayDyn, PyArrayMethods, PyUntypedArrayMethods};
+use pyo3::exceptions::{PyOSError, PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::PyList;
+use rand_seed::seeded;
+
+use crate::convert::numpy;
+use crate::errors::{guarded, tensor_error, value_error};
+use crate::tensor::{Dtype, Float, Inner, PyTensor, operand};
+use crate::thread_bound::ThreadBound;
+
+/// Seeds for layers made without one.
+mod rand_seed {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::time::{SystemTime, UNIX_EPOCH};
+
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+    /// `seed`, or a fresh one from the clock and a counter.
+    pub fn seeded(seed: Option<u64>) -> u64 {
+        seed.unwrap_or_else(|| {
+            let nanos = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos() as u64);
+            nanos
+                ^ COUNTER
+                    .fetch_add(1, Ordering::Relaxed)
+                    .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+        })
+    }
+}
+
+/// A library model of either element type.
+enum Model<M64, M32> {
+    F64(M64),
+    F32(M32),
+}
+
+/// A checkpoint error as the Python exception for it: `OSError` when the file cannot be read or
+/// written, `ValueError` when its contents do not fit.
+fn checkpoint_error(error: CheckpointError) -> PyErr {
+    match error {
+        CheckpointError::Read { .. } | CheckpointError::Write { .. } => {
+            PyOSError::new_err(error.to_string())
+        }
+        _ => value_error(error),
+    }
+}
+
+/// Module parameters as a Python list of Tensors sharing the model's nodes.
+fn parameter_list<'py, T: Float>(
+    py: Python<'py>,
+    params: Vec<(String, Tensor<T>)>,
+    named: bool,
+) -> PyResult<Bound<'py, PyList>> {
+    let list = PyList::empty(py);
+    for (name, tensor) in params {
+        let tensor = Bound::new(py, PyTensor::new(T::wrap(tensor)))?;
+        if named {
+            list.append((name, tensor))?;
+        } else {
+            list.append(tensor)?;
+        }
+    }
+    Ok(list)
+}
+
+/// Checks that `x` is a `(batch, inputs)` batch, so that the library's forward cannot panic.
+fn check_batch(shape: &[usize], inputs: usize, outputs: usize) -> PyResult<()> {
+    if shape.len() == 2 && shape[1] == inputs {
+        return Ok(());
+    }
+    Err(tensor_error(ferrograd::TensorError::Matmul {
+        lhs: shape.to_vec(),
+        rhs: vec![inputs, outputs],
+    }))
+}
+
+/// A fully connected layer `x @ weight + bias`, with `weight` of shape `(in, out)` and `bias`
+/// `(1, out)`, both drawn from uniform(±sqrt(1/in)) (PyTorch's default initialisation).
+#[pyclass(name = "Linear", module = "ferrograd.nn", frozen)]
+pub struct PyLinear {
+    layer: ThreadBound<Model<Linear<f64>, Linear<f32>>>,
+}
+
+#[pymethods]
+impl PyLinear {
+    #[new]
+    #[pyo3(signature = (in_features, out_features, *, seed = None, dtype = None))]
+    fn new(
+        in_features: usize,
+        out_features: usize,
+        seed: Option<u64>,
+        dtype: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        use rand::SeedableRng;
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seeded(seed));
+        let layer = match Dtype::parse(dtype)? {
+            Dtype::F64 => Model::F64(Linear::new(in_features, out_features, &mut rng)),
+            Dtype::F32 => Model::F32(Linear::new(in_features, out_features, &mut rng)),
+        };
+        Ok(PyLinear {
+            layer: ThreadBound::new(layer),
+        })
+    }
+
+    /// The weight, shape `(in, out)`.
+    #[getter]
+    fn weight(&self) -> PyResult<PyTensor> {
+        Ok(PyTensor::new(match self.layer.get("Linear")? {
+            Model::F64(l) => Inner::F64(l.weight.clone()),
+            Model::F32(l) => Inner::F32(l.weight.clone()),
+        }))
+    }
+
+    /// The bias, shape `(1, out)`.
+    #[getter]
+    fn bias(&self) -> PyResult<PyTensor> {
+        Ok(PyTensor::new(match self.layer.get("Linear")? {
+            Model::F64(l) => Inner::F64(l.bias.clone()),
+            Model::F32(l) => Inner::F32(l.bias.clone()),
+        }))
+    }
+
+    /// `x @ weight + bias` for a batch `x` of shape `(batch, in)`.
+    fn forward(&self, x: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+        fn run<T: Float>(layer: &Linear<T>, x: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+            let x = operand::<T>(x, "Linear")?;
+            guarded("Linear", || {
+                let out = x
+                    .try_matmul_add(&layer.weight, &layer.bias)
+                    .map_err(tensor_error)?;
+                Ok(PyTensor::new(T::wrap(out)))
+            })
+        }
+        match self.layer.get("Linear")? {
+            Model::F64(l) => run(l, x),
+            Model::F32(l) => run(l, x),
+        }
+    }
+
+    fn __call__(&self, x: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+        self.forward(x)
+    }
+
+    /// `[weight, bias]`, sharing the layer's tensors.
+    fn parameters<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        match self.layer.get("Linear")? {
+            Model::F64(l) => parameter_list(py, l.named_parameters(), false),
+            Model::F32(l) => parameter_list(py, l.named_parameters(), false),
+        }
+    }
+}
+
+/// A multi-layer perceptron: `Linear` layers of the given sizes with `activation` ("tanh",
+/// "relu" or "sigmoid") between them; the last layer outputs logits. `seed` fixes the weights
+/// (the same seed gives the same weights as `ferrograd train --seed`).
+#[pyclass(name = "MLP", module = "ferrograd.nn", frozen)]
+pub struct PyMlp {
+    model: ThreadBound<Model<Mlp<f64>, Mlp<f32>>>,
+}
+
+impl PyMlp {
+    fn model(&self) -> PyResult<&Model<Mlp<f64>, Mlp<f32>>> {
+        self.model.get("MLP")
+    }
+}
+
+/// Parses an activation name.
+fn activation(name: &str) -> PyResult<Activation> {
+    name.parse().map_err(value_error)
+}
+
+#[pymethods]
+impl PyMlp {
+    #[new]
+    #[pyo3(signature = (sizes, activation = "tanh", *, seed = 0, dtype = None))]
+    fn new(
+        sizes: Vec<usize>,
+        activation: &str,
+        seed: Option<u64>,
+        dtype: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        if sizes.len() < 2 {
+            return Err(PyValueError::new_err(format!(
+                "MLP: expected at least two sizes (inputs and outputs), got {sizes:?}"
+            )));
+        }
+        let activation = self::activation(activation)?;
+        let seed = seeded(seed);
+        let model = match Dtype::parse(dtype)? {
+            Dtype::F64 => Model::F64(Mlp::new(&sizes, activation, seed)),
+            Dtype::F32 => Model::F32(Mlp::new(&sizes, activation, seed)),
+        };
+        Ok(PyMlp {
+            model: ThreadBound::new(model),
+        })
+    }
+
+    /// An MLP rebuilt from a safetensors file written by `save` or by `ferrograd train`
+    /// (`model.safetensors`): sizes and dtype are read from the file.
+    #[staticmethod]
+    #[pyo3(signature = (path, activation = "tanh"))]
+    fn from_file(path: std::path::PathBuf, activation: &str) -> PyResult<Self> {
+        let activation = self::activation(activation)?;
+        let model = match Mlp::<f32>::from_safetensors(&path, activation) {
+            Ok(model) => Model::F32(model),
+            Err(CheckpointError::WrongDtype { .. }) => Model::F64(
+                Mlp::<f64>::from_safetensors(&path, activation).map_err(checkpoint_error)?,
+            ),
+            Err(error) => return Err(checkpoint_error(error)),
+        };
+        Ok(PyMlp {
+            model: ThreadBound::new(model),
+        })
+    }
+
+    /// The layer sizes, input size first.
+    #[getter]
+    fn sizes(&self) -> PyResult<Vec<usize>> {
+        Ok(match self.model()? {
+            Model::F64(m) => m.sizes().to_vec(),
+            Model::F32(m) => m.sizes().to_vec(),
+        })
+    }
+
+    /// The activation's name.
+    #[getter]
+    fn activation(&self) -> PyResult<&'static str> {
+        Ok(match self.model()? {
+            Model::F64(m) => m.activation().name(),
+            Model::F32(m) => m.activation().name(),
+        })
+    }
+
+    /// The logits for a batch `x` of shape `(batch, sizes[0])`.
+    fn forward(&self, x: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+        fn run<T: Float>(model: &Mlp<T>, x: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+            let x = operand::<T>(x, "MLP")?;
+            let sizes = model.sizes();
+            check_batch(&x.shape(), sizes[0], sizes[1])?;
+            guarded("MLP", || Ok(PyTensor::new(T::wrap(model.forward(&x)))))
+        }
+        match self.model()? {
+            Model::F64(m) => run(m, x),
+            Model::F32(m) => run(m, x),
+        }
+    }
+
+    fn __call__(&self, x: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+        self.forward(x)
+    }
+
+    /// Every parameter (`fc1.weight`, `fc1.bias`, `fc2.weight`, ...), sharing the model's
+    /// tensors: updating them updates the model.
+    fn parameters<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        match self.model()? {
+            Model::F64(m) => parameter_list(py, m.named_parameters(), false),
+            Model::F32(m) => parameter_list(py, m.named_parameters(), false),
+        }
+    }
+
+    /// `[(name, tensor), ...]` for every parameter.
+    fn named_parameters<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        match self.model()? {
+            Model::F64(m) => parameter_list(py, m.named_parameters(), true),
+            Model::F32(m) => parameter_list(py, m.named_parameters(), true),
+        }
+    }
+
+    /// Writes the parameters to a safetensors file (what `ferrograd eval --model` reads).
+    fn save(&self, path: std::path::PathBuf) -> PyResult<()> {
+        match self.model()? {
+            Model::F64(m) => save(m, &path),
+            Model::F32(m) => save(m, &path),
+        }
+        .map_err(checkpoint_error)
+    }
+
+    /// Reads the parameters from a safetensors file of the same sizes and dtype, in place.
+    fn load(&self, path: std::path::PathBuf) -> PyResult<()> {
+        match self.model()? {
+            Model::F64(m) => load(m, &path),
+            Model::F32(m) => load(m, &path),
+        }
+        .map_err(checkpoint_error)
+    }
+}
+
+/// Class indices from an array-like of non-negative integers.
+fn labels(obj: &Bound<'_, PyAny>) -> PyResult<Vec<usize>> {
+    let py = obj.py();
+    let array = numpy(py)?.getattr("asarray")?.call1((obj,))?;
+    let kind: String = array.getattr("dtype")?.getattr("kind")?.extract()?;
+    if !matches!(kind.as_str(), "i" | "u") {
+        return Err(PyTypeError::new_err(format!(
+            "cross_entropy: labels must be integers, got dtype {}",
+            array.getattr("dtype")?.str()?
+        )));
+    }
+    let array = array
+        .call_method1("astype", ("int64",))?
+        .cast_into::<PyArrayDyn<i64>>()?;
+    if array.ndim() != 1 {
+        return Err(PyValueError::new_err(format!(
+            "cross_entropy: labels must be 1-d, got shape {:?}",
+            array.shape()
+        )));
+    }
+    array
+        .to_owned_array()
+        .iter()
+        .map(|&l| {
+            usize::try_from(l)
+                .map_err(|_| PyValueError::new_err(format!("cross_entropy: label {l} is negative")))
+        })
+        .collect()
+}
+
+/// The mean over the batch of `-log softmax(logits)[i, labels[i]]`, for `logits` of shape
+/// `(batch, classes)` and integer `labels` of shape `(batch,)`.
+#[pyfunction]
+fn cross_entropy(logits: &Bound<'_, PyTensor>, labels: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+    let labels = self::labels(labels)?;
+    let logits = logits.get().inner()?;
+    guarded("cross_entropy", || {
+        Ok(PyTensor::new(match logits {
+            Inner::F64(t) => Inner::F64(try_cross_entropy(t, &labels).map_err(value_error)?),
+            Inner::F32(t) => Inner::F32(try_cross_entropy(t, &labels).map_err(value_error)?),
+        }))
+    })
+}
+
+/// The mean squared error `mean((pred - target)²)`; shapes must be equal.
+#[pyfunction]
+fn mse(pred: &Bound<'_, PyTensor>, target: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+    let pred = pred.get().inner()?;
+    fn run<T: Float>(pred: &Tensor<T>, target: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+        let target = operand::<T>(target, "mse")?;
+        guarded("mse", || {
+            Ok(PyTensor::new(T::wrap(
+                try_mse(pred, &target).map_err(value_error)?,
+            )))
+        })
+    }
+    match pred {
+        Inner::F64(t) => run(t, target),
+        Inner::F32(t) => run(t, target),
+    }
+}
+
+/// Registers `Linear`, `MLP`, `cross_entropy` and `mse` (re-exported by `ferrograd.nn`).
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyLinear>()?;
+    m.add_class::<PyMlp>()?;
+    m.add_function(wrap_pyfunction!(cross_entropy, m)?)?;
+    m.add_function(wrap_pyfunction!(mse, m)?)?;
+    Ok(())
+}
