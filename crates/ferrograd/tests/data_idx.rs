@@ -90,6 +90,54 @@ fn loads_gzip_and_raw_files() {
 }
 
 #[test]
+fn bytes_parse_like_files() {
+    let dir = TempDir::new();
+    write_small_mnist(&dir);
+    let mnist = Mnist::load(&dir.0).unwrap();
+    let [train_images, train_labels, test_images, test_labels] = FILE_NAMES;
+    let read = |name: &str| std::fs::read(dir.0.join(name)).unwrap();
+    let (images_gz, labels_gz) = (format!("{train_images}.gz"), format!("{train_labels}.gz"));
+    let train = Dataset::from_idx_bytes(
+        &images_gz,
+        &read(&images_gz),
+        &labels_gz,
+        &read(&labels_gz),
+        10,
+    )
+    .unwrap();
+    assert_eq!(train, mnist.train);
+    let test = Dataset::from_idx_bytes(
+        test_images,
+        &read(test_images),
+        test_labels,
+        &read(test_labels),
+        10,
+    )
+    .unwrap();
+    assert_eq!(test, mnist.test);
+
+    // The same checks as for files, naming the given names.
+    let raw = idx_images(5, 2, 3, &pixels(5, 2, 3));
+    let labels = idx_labels(&[5, 0, 4, 1, 9]);
+    let err = Dataset::from_idx_bytes("upload.gz", &raw, "l", &labels, 10).unwrap_err();
+    assert!(matches!(err, DataError::NotGzip { .. }), "{err}");
+    message_mentions(&err, "upload.gz");
+    let err = Dataset::from_idx_bytes("i", &raw[..raw.len() - 1], "l", &labels, 10).unwrap_err();
+    assert!(matches!(err, DataError::TruncatedData { .. }), "{err}");
+    let err = Dataset::from_idx_bytes("i", &raw, "l", &idx_labels(&[5, 0, 4, 1]), 10).unwrap_err();
+    assert!(matches!(err, DataError::CountMismatch { .. }), "{err}");
+    message_mentions(&err, "l");
+    let err = Dataset::from_idx_bytes("i", &[], "l", &labels, 10).unwrap_err();
+    assert!(matches!(err, DataError::Empty { .. }), "{err}");
+    let err = Dataset::from_idx_bytes("i", &raw, "five-classes", &labels, 5).unwrap_err();
+    assert!(
+        matches!(err, DataError::LabelOutOfRange { label: 5, .. }),
+        "{err}"
+    );
+    message_mentions(&err, "five-classes");
+}
+
+#[test]
 fn prefers_gzip_over_raw() {
     let dir = TempDir::new();
     write_small_mnist(&dir);

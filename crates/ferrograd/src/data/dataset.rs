@@ -41,6 +41,53 @@ impl Dataset {
         let (images_path, labels_path) = (images_path.as_ref(), labels_path.as_ref());
         let images = idx::read_images(images_path)?;
         let labels = idx::read_labels(labels_path)?;
+        Dataset::new(images, images_path, labels, labels_path, classes)
+    }
+
+    /// Parses a split of a data set with `classes` classes from the contents of an IDX images
+    /// file and an IDX labels file, such as files fetched over the network. The names are those
+    /// of the files, used in errors and to tell gzip (a name ending in `.gz`) from raw.
+    ///
+    /// ```
+    /// use ferrograd::data::{Dataset, Mnist};
+    ///
+    /// // Two 2×3 images and their labels, as raw IDX files.
+    /// let mut images = vec![0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 3];
+    /// images.extend(0..12);
+    /// let labels = [0, 0, 8, 1, 0, 0, 0, 2, 7, 1];
+    /// let split = Dataset::from_idx_bytes("images-idx3-ubyte", &images, "labels-idx1-ubyte", &labels, Mnist::CLASSES)?;
+    /// assert_eq!((split.len(), split.rows(), split.cols()), (2, 2, 3));
+    /// assert_eq!(split.label(1), 1);
+    ///
+    /// let err = Dataset::from_idx_bytes("images.gz", &images, "labels", &labels, 10).unwrap_err();
+    /// assert!(err.to_string().contains("images.gz"));
+    /// # Ok::<(), ferrograd::data::DataError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`Dataset::load`], naming `images_name` or `labels_name`.
+    pub fn from_idx_bytes(
+        images_name: impl AsRef<Path>,
+        images: &[u8],
+        labels_name: impl AsRef<Path>,
+        labels: &[u8],
+        classes: usize,
+    ) -> Result<Self, DataError> {
+        let (images_name, labels_name) = (images_name.as_ref(), labels_name.as_ref());
+        let images = idx::parse_images(images_name, images)?;
+        let labels = idx::parse_labels(labels_name, labels)?;
+        Dataset::new(images, images_name, labels, labels_name, classes)
+    }
+
+    /// A split from parsed images and labels, checked to match and to be below `classes`.
+    fn new(
+        images: idx::Images,
+        images_path: &Path,
+        labels: Vec<u8>,
+        labels_path: &Path,
+        classes: usize,
+    ) -> Result<Self, DataError> {
         if images.count != labels.len() {
             return Err(DataError::CountMismatch {
                 images_path: images_path.to_path_buf(),

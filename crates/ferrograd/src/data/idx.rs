@@ -42,7 +42,26 @@ pub(crate) struct Images {
 
 /// Reads an IDX images file (magic `0x00000803`), raw or `.gz`.
 pub(crate) fn read_images(path: &Path) -> Result<Images, DataError> {
-    let ([count, rows, cols], pixels) = read_idx(path, IMAGES_MAGIC)?;
+    images(path, Source::open(path)?)
+}
+
+/// Reads an IDX labels file (magic `0x00000801`), raw or `.gz`.
+pub(crate) fn read_labels(path: &Path) -> Result<Vec<u8>, DataError> {
+    labels(path, Source::open(path)?)
+}
+
+/// Parses `bytes` as an IDX images file named `name` (gzip if the name ends in `.gz`).
+pub(crate) fn parse_images(name: &Path, bytes: &[u8]) -> Result<Images, DataError> {
+    images(name, Source::from_bytes(name, bytes)?)
+}
+
+/// Parses `bytes` as an IDX labels file named `name` (gzip if the name ends in `.gz`).
+pub(crate) fn parse_labels(name: &Path, bytes: &[u8]) -> Result<Vec<u8>, DataError> {
+    labels(name, Source::from_bytes(name, bytes)?)
+}
+
+fn images(path: &Path, source: Source<'_>) -> Result<Images, DataError> {
+    let ([count, rows, cols], pixels) = read_idx(path, source, IMAGES_MAGIC)?;
     Ok(Images {
         count,
         rows,
@@ -51,16 +70,17 @@ pub(crate) fn read_images(path: &Path) -> Result<Images, DataError> {
     })
 }
 
-/// Reads an IDX labels file (magic `0x00000801`), raw or `.gz`.
-pub(crate) fn read_labels(path: &Path) -> Result<Vec<u8>, DataError> {
-    let ([_count], labels) = read_idx(path, LABELS_MAGIC)?;
+fn labels(path: &Path, source: Source<'_>) -> Result<Vec<u8>, DataError> {
+    let ([_count], labels) = read_idx(path, source, LABELS_MAGIC)?;
     Ok(labels)
 }
 
-/// Reads an IDX file with `N` dimensions and returns its dimensions and data.
-fn read_idx<const N: usize>(path: &Path, magic: u32) -> Result<([usize; N], Vec<u8>), DataError> {
-    let mut source = Source::open(path)?;
-
+/// Reads an IDX file with `N` dimensions from `source` and returns its dimensions and data.
+fn read_idx<const N: usize>(
+    path: &Path,
+    mut source: Source<'_>,
+    magic: u32,
+) -> Result<([usize; N], Vec<u8>), DataError> {
     let header_len = 4 + 4 * N;
     let header = source.read_up_to(header_len)?;
     if let Some(found) = header.first_chunk() {
@@ -120,7 +140,7 @@ fn read_idx<const N: usize>(path: &Path, magic: u32) -> Result<([usize; N], Vec<
 /// The decompressed byte stream of a raw or gzip-compressed file.
 struct Source<'a> {
     path: &'a Path,
-    reader: Box<dyn Read>,
+    reader: Box<dyn Read + 'a>,
     gzip: bool,
     /// An upper bound on the number of bytes the stream can yield.
     max_len: u64,
@@ -135,12 +155,29 @@ impl<'a> Source<'a> {
         };
         let file = File::open(path).map_err(io_error)?;
         let file_len = file.metadata().map_err(io_error)?.len();
+        Source::new(path, BufReader::new(file), file_len)
+    }
+
+    /// The bytes of a file named `name`, decompressed if the name ends in `.gz`.
+    fn from_bytes(name: &'a Path, bytes: &'a [u8]) -> Result<Self, DataError> {
+        Source::new(name, bytes, bytes.len() as u64)
+    }
+
+    /// The stream of `reader`, which holds the `file_len` bytes of the file at `path`.
+    fn new(
+        path: &'a Path,
+        mut reader: impl BufRead + 'a,
+        file_len: u64,
+    ) -> Result<Self, DataError> {
+        let io_error = |source| DataError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
         if file_len == 0 {
             return Err(DataError::Empty {
                 path: path.to_path_buf(),
             });
         }
-        let mut reader = BufReader::new(file);
         if path.extension().is_none_or(|ext| ext != "gz") {
             return Ok(Source {
                 path,

@@ -135,13 +135,32 @@ pub fn save<T: Element>(
         path: path.to_path_buf(),
         source,
     };
+    let bytes = to_bytes(module).map_err(|e| write_error(io::Error::other(e)))?;
+    crate::atomic::write(path, &bytes).map_err(write_error)
+}
+
+/// The safetensors file [`save`] writes, as bytes: to send over a network or offer as a
+/// download.
+///
+/// ```
+/// use ferrograd::nn::{load_bytes, to_bytes, Activation, Mlp, Module};
+///
+/// let trained = Mlp::<f32>::new(&[4, 8, 3], Activation::Tanh, 1);
+/// let bytes = to_bytes(&trained)?;
+/// let fresh = Mlp::<f32>::new(&[4, 8, 3], Activation::Tanh, 2);
+/// load_bytes(&fresh, "model.safetensors", &bytes)?;
+/// assert_eq!(fresh.parameters()[0].to_array(), trained.parameters()[0].to_array());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+/// What the safetensors writer reports (only for tensors too large to describe).
+pub fn to_bytes<T: Element>(module: &impl Module<T>) -> Result<Vec<u8>, SafeTensorError> {
     let tensors = module
         .named_parameters()
         .into_iter()
         .map(|(name, param)| (name, LeBytes::new(&param.data())));
-    let bytes =
-        safetensors::serialize(tensors, None).map_err(|e| write_error(io::Error::other(e)))?;
-    crate::atomic::write(path, &bytes).map_err(write_error)
+    safetensors::serialize(tensors, None)
 }
 
 /// Copies the tensors of the safetensors file at `path` into the parameters of `module`, in
@@ -159,6 +178,20 @@ pub fn load<T: Element>(
     let path = path.as_ref();
     let bytes = read(path)?;
     copy_into(path, &parse(path, &bytes)?, module)
+}
+
+/// As [`load`], from the contents `bytes` of a safetensors file called `name` (the name is only
+/// used in errors): a file a user picked in a browser, say. See [`to_bytes`] for an example.
+///
+/// # Errors
+/// A [`CheckpointError`] naming `name` and the first problem found.
+pub fn load_bytes<T: Element>(
+    module: &impl Module<T>,
+    name: impl AsRef<Path>,
+    bytes: &[u8],
+) -> Result<(), CheckpointError> {
+    let name = name.as_ref();
+    copy_into(name, &parse(name, bytes)?, module)
 }
 
 /// The bytes of the file at `path`.

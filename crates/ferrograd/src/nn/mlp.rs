@@ -86,10 +86,34 @@ impl<T: Element> Mlp<T> {
         activation: Activation,
     ) -> Result<Self, CheckpointError> {
         let path = path.as_ref();
-        let bytes = checkpoint::read(path)?;
-        let file = checkpoint::parse(path, &bytes)?;
-        let mlp = Mlp::new(&layer_sizes::<T>(path, &file)?, activation, 0);
-        checkpoint::copy_into(path, &file, &mlp)?;
+        Mlp::from_safetensors_bytes(path, &checkpoint::read(path)?, activation)
+    }
+
+    /// As [`from_safetensors`](Self::from_safetensors), from the contents `bytes` of a file
+    /// called `name` (used only in errors).
+    ///
+    /// ```
+    /// use ferrograd::nn::{to_bytes, Activation, Mlp};
+    ///
+    /// let bytes = to_bytes(&Mlp::<f32>::new(&[3, 5, 2], Activation::Tanh, 0))?;
+    /// let model = Mlp::<f32>::from_safetensors_bytes("upload.safetensors", &bytes, Activation::Tanh)?;
+    /// assert_eq!(model.sizes(), [3, 5, 2]);
+    /// let err = Mlp::<f32>::from_safetensors_bytes("notes.txt", b"hello", Activation::Tanh).unwrap_err();
+    /// assert!(err.to_string().starts_with("notes.txt"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`from_safetensors`](Self::from_safetensors), naming `name`.
+    pub fn from_safetensors_bytes(
+        name: impl AsRef<Path>,
+        bytes: &[u8],
+        activation: Activation,
+    ) -> Result<Self, CheckpointError> {
+        let name = name.as_ref();
+        let file = checkpoint::parse(name, bytes)?;
+        let mlp = Mlp::new(&layer_sizes::<T>(name, &file)?, activation, 0);
+        checkpoint::copy_into(name, &file, &mlp)?;
         Ok(mlp)
     }
 

@@ -39,7 +39,7 @@ mod mlp;
 mod module;
 
 pub use activation::{Activation, ParseActivationError};
-pub use checkpoint::{CheckpointError, load, save};
+pub use checkpoint::{CheckpointError, load, load_bytes, save, to_bytes};
 pub use linear::Linear;
 pub use loss::{LossError, cross_entropy, mse, try_cross_entropy, try_mse};
 pub use mlp::Mlp;
