@@ -529,6 +529,29 @@ fn drop_last_skips_partial_batch() {
 }
 
 #[test]
+fn starting_at_continues_the_same_order() {
+    let dataset = small_train();
+    let whole: Vec<Batch<f32>> = dataset.batches(3, Some(9)).collect();
+    assert_eq!(whole.len(), 4);
+    for start in 0..=4 {
+        let rest: Vec<Batch<f32>> = dataset.batches(3, Some(9)).starting_at(start).collect();
+        assert_eq!(rest[..], whole[start..], "starting at batch {start}");
+    }
+    assert_eq!(
+        dataset.batches::<f32>(3, Some(9)).starting_at(99).count(),
+        0
+    );
+    assert_eq!(
+        dataset
+            .batches::<f32>(3, Some(9))
+            .drop_last(true)
+            .starting_at(2)
+            .len(),
+        1
+    );
+}
+
+#[test]
 fn shuffle_is_a_deterministic_permutation() {
     let dataset = small_train();
     let shuffled = order(&dataset, Some(42));

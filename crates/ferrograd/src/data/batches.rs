@@ -90,6 +90,25 @@ impl<'a, T: Float + Send + Sync> Batches<'a, T> {
         self
     }
 
+    /// Skips the first `batches` batches of the epoch without assembling them, to continue an
+    /// epoch that was interrupted: the same seed gives the same order, so the batches that follow
+    /// are the ones the whole epoch would have had. Past the end, nothing is left.
+    ///
+    /// ```
+    /// # use ferrograd::data::Dataset;
+    /// # fn check(dataset: &Dataset) {
+    /// let whole: Vec<_> = dataset.batches::<f32>(32, Some(7)).collect();
+    /// let rest: Vec<_> = dataset.batches::<f32>(32, Some(7)).starting_at(5).collect();
+    /// assert_eq!(whole[5..], rest[..]);
+    /// # }
+    /// ```
+    pub fn starting_at(mut self, batches: usize) -> Self {
+        self.next = batches
+            .saturating_mul(self.batch_size)
+            .min(self.order.len());
+        self
+    }
+
     /// Fills `batch` with the next batch, reusing its memory when the size
     /// matches; returns `false` (leaving `batch` as it was) at the end.
     pub fn next_into(&mut self, batch: &mut Batch<T>) -> bool {
