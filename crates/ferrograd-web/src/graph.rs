@@ -1,0 +1,200 @@
+//! The original's sigmoid example, `1 / (1 + exp(-x))`, as a graph to draw: every node with its
+//! operation, value and gradient after backward, placed in layers (leaves first).
+
+use ferrograd::Tensor;
+use ndarray::array;
+use serde::Serialize;
+
+/// A node of the graph.
+#[derive(Debug, Serialize)]
+pub struct Node {
+    /// What made it: the operation (`MulBackward`, ...) or `x` / `constant` for leaves.
+    pub op: String,
+    /// Its shape.
+    pub shape: Vec<usize>,
+    /// Its values, row-major.
+    pub value: Vec<f64>,
+    /// The gradient of the sum of the output with respect to it, row-major; `None` for a
+    /// constant, which has none.
+    pub grad: Option<Vec<f64>>,
+    /// Its layer: 0 for leaves, else one more than its deepest input.
+    pub layer: usize,
+    /// Its position within the layer, from 0.
+    pub row: usize,
+}
+
+/// The graph: nodes, and edges `(from, to)` as indices into `nodes`, from an input to the
+/// operation that used it.
+#[derive(Debug, Serialize)]
+pub struct Graph {
+    /// The nodes, output last.
+    pub nodes: Vec<Node>,
+    /// The edges.
+    pub edges: Vec<(usize, usize)>,
+    /// The same graph in Graphviz's DOT, from [`Tensor::to_dot`].
+    pub dot: String,
+}
+
+/// One operation of the chain, applied to the previous one's result.
+type Step = fn(&Tensor<f64>) -> Tensor<f64>;
+
+/// The steps of the sigmoid, each applied to the previous one's result, as in the original.
+const STEPS: [Step; 4] = [|x| -1.0 * x, |t| t.exp(), |t| 1.0 + t, |t| 1.0 / t];
+
+/// The sigmoid of the original's `x = [[1, 2, 3], [6, 4, 0]]` after `backward()`.
+///
+/// Intermediate results pass their gradients on and keep none, so the gradient of each
+/// intermediate is found the way backward finds any leaf's: the rest of the chain is run again
+/// from a leaf holding that intermediate's value.
+pub fn sigmoid() -> Graph {
+    let x = Tensor::from_array(array![[1.0f64, 2.0, 3.0], [6.0, 4.0, 0.0]].into_dyn());
+    let x = x.requires_grad();
+    let mut chain = vec![x.clone()];
+    for step in STEPS {
+        let next = step(chain.last().expect("x"));
+        chain.push(next);
+    }
+    let out = chain.last().expect("the output").clone();
+    out.backward();
+    // The gradient reaching chain[i]: backward from a leaf copy of it through steps i...
+    let grads: Vec<Vec<f64>> = (0..chain.len())
+        .map(|i| {
+            let leaf = chain[i].detach().requires_grad();
+            let out = STEPS[i..].iter().fold(leaf.clone(), |t, step| step(&t));
+            out.backward();
+            leaf.grad()
+                .map(|g| g.iter().copied().collect())
+                .unwrap_or_default()
+        })
+        .collect();
+
+    // Walk the recorded graph from the output: every node, input before user.
+    let mut order: Vec<Tensor<f64>> = Vec::new();
+    let mut stack = vec![(out.clone(), false)];
+    while let Some((t, expanded)) = stack.pop() {
+        if order.iter().any(|o| o.same_node(&t)) {
+            continue;
+        }
+        if expanded {
+            order.push(t);
+        } else {
+            stack.push((t.clone(), true));
+            for p in t.parents().into_iter().rev() {
+                stack.push((p, false));
+            }
+        }
+    }
+    let index = |t: &Tensor<f64>| order.iter().position(|o| o.same_node(t));
+    let mut edges = Vec::new();
+    let mut layers = vec![0usize; order.len()];
+    for (i, t) in order.iter().enumerate() {
+        for p in t.parents() {
+            let from = index(&p).expect("every input was walked");
+            edges.push((from, i));
+            layers[i] = layers[i].max(layers[from] + 1);
+        }
+    }
+    let mut rows = vec![0usize; order.len() + 1];
+    let nodes = order
+        .iter()
+        .zip(&layers)
+        .map(|(t, &layer)| {
+            let row = rows[layer];
+            rows[layer] += 1;
+            let in_chain = chain.iter().position(|c| c.same_node(t));
+            let op = match t.grad_fn_name() {
+                Some(name) => name.trim_matches(['<', '>']).to_string(),
+                None if t.same_node(&x) => "x".to_string(),
+                None => "constant".to_string(),
+            };
+            Node {
+                op,
+                shape: t.shape(),
+                value: t.data().iter().copied().collect(),
+                grad: in_chain.map(|i| grads[i].clone()),
+                layer,
+                row,
+            }
+        })
+        .collect();
+    Graph {
+        nodes,
+        edges,
+        dot: out.to_dot(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_value_and_gradient_is_the_sigmoids() {
+        let graph = sigmoid();
+        let xs = [1.0f64, 2.0, 3.0, 6.0, 4.0, 0.0];
+        let sigma: Vec<f64> = xs.iter().map(|x| 1.0 / (1.0 + (-x).exp())).collect();
+        let out = graph.nodes.last().expect("nodes");
+        assert_eq!(out.op, "DivBackward");
+        for (v, s) in out.value.iter().zip(&sigma) {
+            assert!((v - s).abs() < 1e-15);
+        }
+        // d out / d out = 1; d out / dx = σ(1 - σ).
+        assert!(out.grad.as_ref().unwrap().iter().all(|&g| g == 1.0));
+        let x = graph.nodes.iter().find(|n| n.op == "x").expect("x");
+        assert_eq!(x.shape, [2, 3]);
+        assert_eq!(x.layer, 0);
+        for (g, s) in x.grad.as_ref().unwrap().iter().zip(&sigma) {
+            assert!(
+                (g - s * (1.0 - s)).abs() < 1e-12,
+                "{g} vs {}",
+                s * (1.0 - s)
+            );
+        }
+        // exp(-x): value e^-x, gradient d(1/(1+e))/de = -1/(1+e)^2 = -σ².
+        let exp = graph
+            .nodes
+            .iter()
+            .find(|n| n.op == "ExpBackward")
+            .expect("exp");
+        for ((v, g), (x, s)) in exp
+            .value
+            .iter()
+            .zip(exp.grad.as_ref().unwrap())
+            .zip(xs.iter().zip(&sigma))
+        {
+            assert!((v - (-x).exp()).abs() < 1e-12);
+            assert!((g + s * s).abs() < 1e-12);
+        }
+    }
+
+    #[test]
+    fn layers_follow_the_edges() {
+        let graph = sigmoid();
+        // x and the constants -1, 1 and 1 in, one node per operation, each with two inputs but exp.
+        let mut ops: Vec<&str> = graph.nodes.iter().map(|n| n.op.as_str()).collect();
+        ops.sort_unstable();
+        let expected = [
+            "AddBackward",
+            "DivBackward",
+            "ExpBackward",
+            "MulBackward",
+            "constant",
+            "constant",
+            "constant",
+            "x",
+        ];
+        assert_eq!(ops, expected);
+        assert_eq!(graph.edges.len(), 7);
+        assert_eq!(graph.nodes.last().map(|n| n.layer), Some(4));
+        for &(from, to) in &graph.edges {
+            assert!(graph.nodes[from].layer < graph.nodes[to].layer);
+        }
+        let mut places: Vec<_> = graph.nodes.iter().map(|n| (n.layer, n.row)).collect();
+        places.sort_unstable();
+        places.dedup();
+        assert_eq!(places.len(), graph.nodes.len(), "no two nodes in one place");
+        assert!(graph.dot.starts_with("digraph"));
+        let json = serde_json::to_string(&graph).expect("serialises");
+        assert!(json.contains("\"op\":\"ExpBackward\""));
+    }
+}
