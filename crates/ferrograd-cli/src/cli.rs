@@ -27,6 +27,9 @@ pub enum Command {
     Show(ShowArgs),
     /// Measure the machine's GEMM rate and the training step's speed.
     Bench(BenchArgs),
+    /// Serve the page (web/dist): draw a digit and see the model's answer, train in the
+    /// browser, see the sigmoid's graph.
+    Serve(ServeArgs),
 }
 
 /// Where the IDX files are.
@@ -119,6 +122,27 @@ pub enum OptimizerKind {
     Sgd,
     /// Adam with PyTorch's defaults (betas 0.9, 0.999).
     Adam,
+}
+
+/// `ferrograd serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Weights for the page to start from (the recipe's, as `train` writes them); without it
+    /// the page starts untrained.
+    #[arg(long, value_name = "FILE")]
+    pub model: Option<PathBuf>,
+    /// Where the MNIST files the page trains and tests on come from (never downloaded here).
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Port to listen on (0: any free port, printed at start).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// Address to listen on; the default serves this machine only.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: std::net::IpAddr,
+    /// The page's build folder. Default: web/dist of the source tree the binary was built from.
+    #[arg(long, value_name = "DIR")]
+    pub page: Option<PathBuf>,
 }
 
 /// `ferrograd eval`.

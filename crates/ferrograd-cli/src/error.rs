@@ -8,6 +8,7 @@ use thiserror::Error;
 
 use crate::download::DownloadError;
 use crate::plot::PlotError;
+use crate::serve::ServeError;
 
 /// Why a command failed. `main` prints it on one line and exits with [`exit_code`](Self::exit_code).
 #[derive(Debug, Error)]
@@ -24,6 +25,9 @@ pub enum CliError {
     /// A plot could not be drawn.
     #[error(transparent)]
     Plot(#[from] PlotError),
+    /// `serve` could not start.
+    #[error(transparent)]
+    Serve(#[from] ServeError),
     /// A file or folder could not be written.
     #[error("cannot write {}: {source}", path.display())]
     Write {

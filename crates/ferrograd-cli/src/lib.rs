@@ -10,4 +10,5 @@ pub mod download;
 pub mod error;
 pub mod malloc;
 pub mod plot;
+pub mod serve;
 pub mod train;

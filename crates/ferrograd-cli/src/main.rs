@@ -2,7 +2,7 @@
 
 use clap::Parser;
 use ferrograd_cli::cli::{Cli, Command, ThreadsArgs};
-use ferrograd_cli::{bench, commands, error, malloc, train};
+use ferrograd_cli::{bench, commands, error, malloc, serve, train};
 
 fn main() {
     let cli = Cli::try_parse().unwrap_or_else(|e| error::exit_on_clap_error(e));
@@ -17,6 +17,7 @@ fn main() {
         }
         Command::Show(args) => commands::show(args),
         Command::Bench(args) => bench::run(args),
+        Command::Serve(args) => serve::run(args),
     };
     if let Err(error) = result {
         eprintln!("ferrograd: error: {error}");

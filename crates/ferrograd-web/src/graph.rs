@@ -17,7 +17,8 @@ pub struct Node {
     /// The gradient of the sum of the output with respect to it, row-major; `None` for a
     /// constant, which has none.
     pub grad: Option<Vec<f64>>,
-    /// Its layer: 0 for leaves, else one more than its deepest input.
+    /// Its layer: one more than its deepest input's; a leaf's is one less than the first
+    /// operation's that uses it.
     pub layer: usize,
     /// Its position within the layer, from 0.
     pub row: usize,
@@ -94,14 +95,32 @@ pub fn sigmoid() -> Graph {
             layers[i] = layers[i].max(layers[from] + 1);
         }
     }
-    let mut rows = vec![0usize; order.len() + 1];
+    // A leaf sits just before the first operation that uses it, so constants lie beside the
+    // operation they feed instead of all in the first column.
+    for (i, t) in order.iter().enumerate() {
+        if t.parents().is_empty()
+            && let Some(first_use) = edges.iter().filter(|e| e.0 == i).map(|e| layers[e.1]).min()
+        {
+            layers[i] = first_use - 1;
+        }
+    }
+    // Within a layer the chain's node comes first, then the constants.
+    let in_chain = |t: &Tensor<f64>| chain.iter().position(|c| c.same_node(t));
+    let mut rows = vec![0usize; order.len()];
+    let mut next_row = vec![0usize; order.len() + 1];
+    for pass in [true, false] {
+        for (i, t) in order.iter().enumerate() {
+            if in_chain(t).is_some() == pass {
+                rows[i] = next_row[layers[i]];
+                next_row[layers[i]] += 1;
+            }
+        }
+    }
     let nodes = order
         .iter()
-        .zip(&layers)
-        .map(|(t, &layer)| {
-            let row = rows[layer];
-            rows[layer] += 1;
-            let in_chain = chain.iter().position(|c| c.same_node(t));
+        .zip(layers.iter().zip(&rows))
+        .map(|(t, (&layer, &row))| {
+            let in_chain = in_chain(t);
             let op = match t.grad_fn_name() {
                 Some(name) => name.trim_matches(['<', '>']).to_string(),
                 None if t.same_node(&x) => "x".to_string(),
@@ -186,6 +205,23 @@ mod tests {
         assert_eq!(ops, expected);
         assert_eq!(graph.edges.len(), 7);
         assert_eq!(graph.nodes.last().map(|n| n.layer), Some(4));
+        // Every edge goes one layer on, except into an operation with a deeper other input.
+        for &(from, to) in &graph.edges {
+            let deepest = graph
+                .edges
+                .iter()
+                .filter(|e| e.1 == to)
+                .map(|e| graph.nodes[e.0].layer)
+                .max();
+            assert_eq!(Some(graph.nodes[to].layer - 1), deepest);
+            if graph.nodes[from].op == "constant" {
+                assert_eq!(graph.nodes[from].layer + 1, graph.nodes[to].layer);
+            }
+        }
+        // The chain runs along the first row.
+        for n in graph.nodes.iter().filter(|n| n.op != "constant") {
+            assert_eq!(n.row, 0, "{}", n.op);
+        }
         for &(from, to) in &graph.edges {
             assert!(graph.nodes[from].layer < graph.nodes[to].layer);
         }

@@ -167,6 +167,11 @@ impl Trainer {
         self.inner.epoch()
     }
 
+    /// Batches done in the current epoch.
+    pub fn batch(&self) -> usize {
+        self.inner.batch()
+    }
+
     /// Steps done in all.
     pub fn steps(&self) -> f64 {
         self.inner.steps() as f64
