@@ -217,6 +217,7 @@ let worker = null;
 const losses = [];
 const epochs = []; // { epoch, seconds, steps, accuracy }
 window.ferrograd.epochs = epochs;
+window.ferrograd.losses = losses;
 const lossCanvas = $("loss");
 const lossPen = lossCanvas.getContext("2d");
 
