@@ -5,6 +5,7 @@
 // Markdown table.
 //
 // usage: node web/bench.mjs [--rounds 3] [--cpu-batches 300] [--peer DIR] [--data DIR]
+//                           [--only page,tfjs-wasm,tfjs-cpu,native,latency]
 // Needs: bash web/build.sh, cargo build --release -p ferrograd-cli, Debian's chromium.
 // --cpu-batches caps TF.js's cpu backend (about 100 s per full epoch here); its epoch time is
 // then its seconds per 100 batches times 18.75. 0 runs the whole epoch.
@@ -16,12 +17,13 @@ import { launch, root, serve } from "./tests/browser.mjs";
 
 const arg = (name, def) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] : def; };
 const rounds = Number(arg("rounds", "3"));
+const only = arg("only", "page,tfjs-wasm,tfjs-cpu,native,latency").split(",");
 const cpuBatches = Number(arg("cpu-batches", "300"));
 const data = arg("data", process.env.MNIST_DIR || join(root, "..", "shared", "data", "mnist"));
 const peerSource = arg("peer", join(root, "..", "shared", "bench", "browser"));
 const bin = process.env.FERROGRAD_BIN || join(root, "target", "release", "ferrograd");
 const STEPS = 1875;
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
+const median = (xs) => { if (xs.length === 0) return undefined; const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
 
 // The TF.js peer lives in a read-only folder: copy it and install its pinned packages once.
 const peer = join(tmpdir(), "ferrograd-tfjs-peer");
@@ -88,14 +90,14 @@ const results = [];
 const record = (r) => { r.load = loadavg()[0]; results.push(r); console.log(JSON.stringify(r)); };
 console.log(JSON.stringify({ rounds, cpuBatches, load_at_start: loadavg(), chromium: execFileSync("/usr/bin/chromium", ["--version"], { encoding: "utf8" }).trim() }));
 for (let r = 0; r < rounds; r++) {
-  record(await pageEpoch());
-  record(tfjs("wasm"));
-  record(tfjs("cpu"));
-  record(native());
+  if (only.includes("page")) record(await pageEpoch());
+  if (only.includes("tfjs-wasm")) record(tfjs("wasm"));
+  if (only.includes("tfjs-cpu")) record(tfjs("cpu"));
+  if (only.includes("native")) record(native());
 }
 const modelDir = mkdtempSync(join(tmpdir(), "ferrograd-bench-model-"));
 execFileSync(bin, ["train", "--epochs", "1", "--data", data, "--out", modelDir], { stdio: "ignore" });
-for (let r = 0; r < rounds; r++) record(await latency(join(modelDir, "model.safetensors")));
+for (let r = 0; r < rounds && only.includes("latency"); r++) record(await latency(join(modelDir, "model.safetensors")));
 rmSync(modelDir, { recursive: true, force: true });
 
 const of = (what, key) => results.filter((r) => r.what === what).map((r) => r[key]);
@@ -104,5 +106,5 @@ const rows = [["page (ferrograd, WebAssembly, Web Worker)", page, "page"], ["TF.
   ["TF.js cpu", median(of("tfjs-cpu", "epoch_s")), "tfjs-cpu"], ["native ferrograd, 1 thread", median(of("native-1-thread", "epoch_s")), "native-1-thread"]];
 console.log(JSON.stringify({ medians: Object.fromEntries(rows.map(([, s, k]) => [k, s])), latency_ms: median(of("latency", "median_ms")), load_at_end: loadavg() }));
 console.log("\n| one epoch of the recipe | median s | runs (s) | page vs this |\n| --- | --- | --- | --- |");
-for (const [name, s, key] of rows) console.log(`| ${name} | ${s.toFixed(2)} | ${of(key, "epoch_s").map((x) => x.toFixed(2)).join(", ")} | ${(s / page).toFixed(2)}× |`);
-console.log(`\nprediction latency for one drawn digit (canvas → 28×28 → probabilities → bars): median ${median(of("latency", "median_ms")).toFixed(2)} ms`);
+for (const [name, s, key] of rows.filter(([, s]) => s !== undefined)) console.log(`| ${name} | ${s.toFixed(2)} | ${of(key, "epoch_s").map((x) => x.toFixed(2)).join(", ")} | ${(s / page).toFixed(2)}× |`);
+if (only.includes("latency")) console.log(`\nprediction latency for one drawn digit (canvas → 28×28 → probabilities → bars): median ${median(of("latency", "median_ms")).toFixed(2)} ms`);

@@ -23,10 +23,12 @@ export async function launch() {
   return { context, close };
 }
 
-/** Starts `ferrograd serve --port 0 ARGS...` and resolves to its URL and a stop function. */
+/** Starts `ferrograd serve --port 0 ARGS...` (with `--page $FERROGRAD_PAGE` when set) and
+ * resolves to its URL and a stop function. */
 export function serve(args) {
   const bin = process.env.FERROGRAD_BIN || join(root, "target", "release", "ferrograd");
-  const child = spawn(bin, ["serve", "--port", "0", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  const page = process.env.FERROGRAD_PAGE ? ["--page", process.env.FERROGRAD_PAGE] : [];
+  const child = spawn(bin, ["serve", "--port", "0", ...page, ...args], { stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
   child.stderr.on("data", (d) => { stderr += d; });
   return new Promise((ok, fail) => {
