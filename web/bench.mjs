@@ -6,6 +6,9 @@
 //
 // usage: node web/bench.mjs [--rounds 3] [--cpu-batches 300] [--peer DIR] [--data DIR]
 //                           [--only page,tfjs-wasm,tfjs-cpu,native,latency]
+//                           [--max-load 1.2] [--wait-minutes 20]
+// It first waits (at most --wait-minutes) for the 1-minute load average to fall below --max-load,
+// as bench/compare.sh does, and records the load after every run.
 // Needs: bash web/build.sh, cargo build --release -p ferrograd-cli, Debian's chromium.
 // --cpu-batches caps TF.js's cpu backend (about 100 s per full epoch here); its epoch time is
 // then its seconds per 100 batches times 18.75. 0 runs the whole epoch.
@@ -84,6 +87,13 @@ function native() {
     const [, , , accuracy, seconds] = row.split(",");
     return { what: "native-1-thread", epoch_s: Number(seconds), test_acc: Number(accuracy) * (Number(accuracy) <= 1 ? 100 : 1) };
   } finally { rmSync(out, { recursive: true, force: true }); }
+}
+
+const maxLoad = Number(arg("max-load", "1.2"));
+const waitUntil = Date.now() + Number(arg("wait-minutes", "20")) * 60_000;
+while (loadavg()[0] >= maxLoad && Date.now() < waitUntil) {
+  console.error(`waiting for a quiet machine: load ${loadavg()[0].toFixed(2)} >= ${maxLoad}`);
+  await new Promise((ok) => setTimeout(ok, 15_000));
 }
 
 const results = [];
