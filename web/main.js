@@ -1,7 +1,7 @@
 // The page: drawing, test images, training (in worker.js) and the sigmoid's graph. Everything
 // that computes is ferrograd compiled to WebAssembly (crates/ferrograd-web); this file only
 // moves pixels and numbers between it and the page.
-import init, { Model, TestSet, mnist_input, sigmoid_graph } from "./pkg/ferrograd_web.js";
+import init, { Model, ImageSet, mnist_input, sigmoid_graph } from "./pkg/ferrograd_web.js";
 
 const $ = (id) => document.getElementById(id);
 const statusLine = $("status");
@@ -357,7 +357,7 @@ drawGraph();
 if (config.data) {
   try {
     const [images, labels] = [config.data.test_images, config.data.test_labels];
-    testSet = new TestSet(images, await fetchBytes(images), labels, await fetchBytes(labels));
+    testSet = new ImageSet(images, await fetchBytes(images), labels, await fetchBytes(labels));
     showTestImage(0);
   } catch (e) {
     status(`cannot load the test images: ${errorText(e)}`, true);

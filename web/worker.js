@@ -1,7 +1,7 @@
 // Trains the recipe off the page's thread: a few steps at a time, so Stop and new weights get
 // through between them. Posts each batch of losses, the weights every half second, and the
 // test accuracy after each epoch.
-import init, { TestSet, Trainer } from "./pkg/ferrograd_web.js";
+import init, { ImageSet, Trainer } from "./pkg/ferrograd_web.js";
 
 let trainer = null;
 let running = false;
@@ -16,12 +16,10 @@ async function fetchBytes(url) {
 async function setUp(files, weights) {
   await init();
   postMessage({ type: "status", text: "loading the MNIST files…" });
-  const load = async (images, labels) => new TestSet(images, await fetchBytes(images), labels, await fetchBytes(labels));
+  const load = async (images, labels) => new ImageSet(images, await fetchBytes(images), labels, await fetchBytes(labels));
   const train = await load(files.train_images, files.train_labels);
   const test = await load(files.test_images, files.test_labels);
-  trainer = new Trainer(train, test, 0);
-  train.free();
-  test.free();
+  trainer = new Trainer(train, test, 0); // takes both sets over
   if (weights) trainer.load("the page's weights", weights);
   postMessage({ type: "status", text: "training…" });
 }

@@ -7,13 +7,14 @@
 //! system.
 
 use std::collections::HashMap;
-use std::io::Write as _;
+use std::io::{Cursor, Write as _};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use ferrograd::data::{FILE_NAMES, Mnist};
 use ferrograd::nn::{Activation, Mlp, load_bytes};
-use tiny_http::{Header, Method, Response, Server};
+use tiny_http::{Header, Method, Response, Server, StatusCode};
 
 use crate::cli::ServeArgs;
 use crate::data_source;
@@ -64,9 +65,11 @@ pub enum ServeError {
 }
 
 /// One response body and its content type.
+#[derive(Clone)]
 struct Entry {
     content_type: &'static str,
-    body: Vec<u8>,
+    /// Shared, so a response does not copy it.
+    body: Arc<[u8]>,
 }
 
 /// Reads everything `serve` offers, then answers requests until the process is stopped.
@@ -93,7 +96,7 @@ pub fn run(args: &ServeArgs) -> Result<(), CliError> {
         "/config.json".into(),
         Entry {
             content_type: "application/json",
-            body: config.to_string().into_bytes(),
+            body: config.to_string().into_bytes().into(),
         },
     );
 
@@ -148,13 +151,10 @@ fn page_files(dir: &Path) -> Result<HashMap<String, Entry>, ServeError> {
                 source,
             },
         })?;
+        let body = body.into();
         table.insert(format!("/{name}"), Entry { content_type, body });
     }
-    let index = &table["/index.html"];
-    let index = Entry {
-        content_type: index.content_type,
-        body: index.body.clone(),
-    };
+    let index = table["/index.html"].clone();
     table.insert("/".into(), index);
     Ok(table)
 }
@@ -168,7 +168,7 @@ fn model_file(path: &Path) -> Result<Entry, CliError> {
     load_bytes(&Mlp::<f32>::new(&RECIPE, Activation::Tanh, 0), path, &body)?;
     Ok(Entry {
         content_type: "application/octet-stream",
-        body,
+        body: body.into(),
     })
 }
 
@@ -194,7 +194,7 @@ fn data_files(
             url.clone(),
             Entry {
                 content_type: "application/octet-stream",
-                body,
+                body: body.into(),
             },
         );
         urls.insert(key, url.trim_start_matches('/').to_string());
@@ -208,24 +208,32 @@ fn respond(
     table: &HashMap<String, Entry>,
     method: &Method,
     url: &str,
-) -> Response<std::io::Cursor<Vec<u8>>> {
+) -> Response<Cursor<Arc<[u8]>>> {
     let header = |name: &str, value: &str| {
         Header::from_bytes(name.as_bytes(), value.as_bytes()).expect("a valid ASCII header")
     };
-    let text = |status: u16, body: &str| {
-        Response::from_string(body)
-            .with_status_code(status)
-            .with_header(header("Content-Type", "text/plain; charset=utf-8"))
+    let answer = |status: u16, content_type: &str, body: Arc<[u8]>| {
+        let len = body.len();
+        Response::new(
+            StatusCode(status),
+            vec![
+                header("Content-Type", content_type),
+                header("X-Content-Type-Options", "nosniff"),
+            ],
+            Cursor::new(body),
+            Some(len),
+            None,
+        )
     };
+    let text = "text/plain; charset=utf-8";
     if !matches!(method, Method::Get | Method::Head) {
-        return text(405, "only GET and HEAD\n").with_header(header("Allow", "GET, HEAD"));
+        return answer(405, text, Arc::from(&b"only GET and HEAD\n"[..]))
+            .with_header(header("Allow", "GET, HEAD"));
     }
     let path = url.split(['?', '#']).next().unwrap_or_default();
     match table.get(path) {
-        Some(entry) => Response::from_data(entry.body.clone())
-            .with_header(header("Content-Type", entry.content_type))
-            .with_header(header("Cache-Control", "no-cache"))
-            .with_header(header("X-Content-Type-Options", "nosniff")),
-        None => text(404, "not found\n"),
+        Some(entry) => answer(200, entry.content_type, Arc::clone(&entry.body))
+            .with_header(header("Cache-Control", "no-cache")),
+        None => answer(404, text, Arc::from(&b"not found\n"[..])),
     }
 }

@@ -60,7 +60,7 @@ impl Model {
     }
 
     /// The predicted class of every image of `set`, in order.
-    pub fn classify(&self, set: &TestSet) -> Vec<u8> {
+    pub fn classify(&self, set: &ImageSet) -> Vec<u8> {
         let mut out = Vec::with_capacity(set.data.len());
         let mut batch = ferrograd::data::Batch::<f32>::default();
         let mut batches = set.data.batches::<f32>(1000, None);
@@ -75,12 +75,12 @@ impl Model {
 
 /// A labelled image set of MNIST (its training or test split), parsed from its two IDX files.
 #[wasm_bindgen]
-pub struct TestSet {
+pub struct ImageSet {
     data: Dataset,
 }
 
 #[wasm_bindgen]
-impl TestSet {
+impl ImageSet {
     /// Parses the images and labels files (gzip if the name ends in `.gz`).
     #[wasm_bindgen(constructor)]
     pub fn new(
@@ -88,11 +88,11 @@ impl TestSet {
         images: &[u8],
         labels_name: &str,
         labels: &[u8],
-    ) -> Result<TestSet, JsError> {
+    ) -> Result<ImageSet, JsError> {
         let data =
             Dataset::from_idx_bytes(images_name, images, labels_name, labels, Mnist::CLASSES)
                 .map_err(js_error)?;
-        Ok(TestSet { data })
+        Ok(ImageSet { data })
     }
 
     /// The number of images.
@@ -148,11 +148,12 @@ pub struct Trainer {
 
 #[wasm_bindgen]
 impl Trainer {
-    /// A new model from `seed`, to train on the training files and measure on the test files.
+    /// A new model from `seed`, to train on `train` and measure on `test` (both taken over:
+    /// their JavaScript objects are spent).
     #[wasm_bindgen(constructor)]
-    pub fn new(train: &TestSet, test: &TestSet, seed: u32) -> Trainer {
+    pub fn new(train: ImageSet, test: ImageSet, seed: u32) -> Trainer {
         Trainer {
-            inner: trainer::Trainer::new(train.data.clone(), test.data.clone(), u64::from(seed)),
+            inner: trainer::Trainer::new(train.data, test.data, u64::from(seed)),
         }
     }
 
@@ -213,6 +214,6 @@ pub fn mnist_input(ink: &[u8], width: usize, height: usize) -> Result<Vec<f32>, 
 
 /// The sigmoid's graph as JSON (see [`graph::Graph`]).
 #[wasm_bindgen]
-pub fn sigmoid_graph() -> String {
-    serde_json::to_string(&graph::sigmoid()).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+pub fn sigmoid_graph() -> Result<String, JsError> {
+    serde_json::to_string(&graph::sigmoid()).map_err(js_error)
 }
