@@ -83,9 +83,12 @@ pub fn run(args: &ServeArgs) -> Result<(), CliError> {
         }
         None => None,
     };
+    // The cache folder only if a download put the files there; `data_files` checks them.
     let data_dir = data_source::named_folder(&args.data).or_else(|| {
         let cache = default_cache_dir();
-        Mnist::load(&cache).is_ok().then_some(cache)
+        let has =
+            |name: &str| cache.join(format!("{name}.gz")).is_file() || cache.join(name).is_file();
+        FILE_NAMES.iter().all(|name| has(name)).then_some(cache)
     });
     let data = match &data_dir {
         Some(dir) => Some(data_files(dir, &mut table)?),

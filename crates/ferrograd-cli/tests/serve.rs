@@ -291,3 +291,18 @@ fn bad_data_is_one_line() {
     );
     serve_error(&["--page", s(&page), "--host", "localhost"], &["--host"]);
 }
+
+#[test]
+fn the_download_cache_serves_when_no_folder_is_named() {
+    let (fixture, page, _) = fixture();
+    let cache = fixture.path("cache");
+    common::write_dataset(&cache.join("ferrograd").join("mnist"), 30, 10, 28, 28);
+    let server = start_with_cache(&["--page", s(&page)], Some(&cache));
+    let (_, _, body) = get(server.port, "/config.json");
+    let config: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(
+        config["data"]["train_images"],
+        "mnist/train-images-idx3-ubyte"
+    );
+    assert_eq!(get(server.port, "/mnist/train-labels-idx1-ubyte").0, 200);
+}
