@@ -23,6 +23,7 @@ bash web/build.sh
 step "a 1-epoch model for the page"
 cargo build --release --quiet -p ferrograd-cli
 run=$(mktemp -d)
+trap 'rm -rf "$run"' EXIT
 target/release/ferrograd train --epochs 1 --seed 0 --data "$MNIST_DIR" --out "$run" | tail -1
 
 step "the page in headless Chromium (node --test web/tests/)"
@@ -31,5 +32,4 @@ export ARTIFACTS="$PWD/web/artifacts"
 rm -rf "$ARTIFACTS"
 (cd web && node --test tests/)
 ls "$ARTIFACTS"
-rm -rf "$run"
 echo "web CI passed in $(( $(date +%s) - started )) s; screenshots in web/artifacts/"
