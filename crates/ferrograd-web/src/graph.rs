@@ -36,38 +36,13 @@ pub struct Graph {
     pub dot: String,
 }
 
-/// One operation of the chain, applied to the previous one's result.
-type Step = fn(&Tensor<f64>) -> Tensor<f64>;
-
-/// The steps of the sigmoid, each applied to the previous one's result, as in the original.
-const STEPS: [Step; 4] = [|x| -1.0 * x, |t| t.exp(), |t| 1.0 + t, |t| 1.0 / t];
-
-/// The sigmoid of the original's `x = [[1, 2, 3], [6, 4, 0]]` after `backward()`.
-///
-/// Intermediate results pass their gradients on and keep none, so the gradient of each
-/// intermediate is found the way backward finds any leaf's: the rest of the chain is run again
-/// from a leaf holding that intermediate's value.
+/// The sigmoid of the original's `x = [[1, 2, 3], [6, 4, 0]]` after a backward pass that keeps
+/// every intermediate result's gradient, as the original does.
 pub fn sigmoid() -> Graph {
-    let x = Tensor::from_array(array![[1.0f64, 2.0, 3.0], [6.0, 4.0, 0.0]].into_dyn());
-    let x = x.requires_grad();
-    let mut chain = vec![x.clone()];
-    for step in STEPS {
-        let next = step(chain.last().expect("x"));
-        chain.push(next);
-    }
-    let out = chain.last().expect("the output").clone();
-    out.backward();
-    // The gradient reaching chain[i]: backward from a leaf copy of it through steps i...
-    let grads: Vec<Vec<f64>> = (0..chain.len())
-        .map(|i| {
-            let leaf = chain[i].detach().requires_grad();
-            let out = STEPS[i..].iter().fold(leaf.clone(), |t, step| step(&t));
-            out.backward();
-            leaf.grad()
-                .map(|g| g.iter().copied().collect())
-                .unwrap_or_default()
-        })
-        .collect();
+    let x = Tensor::from_array(array![[1.0f64, 2.0, 3.0], [6.0, 4.0, 0.0]]).requires_grad();
+    let out = 1.0 / (1.0 + (-1.0 * &x).exp());
+    out.try_backward_retaining_grads()
+        .expect("the output requires grad");
 
     // Walk the recorded graph from the output: every node, input before user.
     let mut order: Vec<Tensor<f64>> = Vec::new();
@@ -104,13 +79,12 @@ pub fn sigmoid() -> Graph {
             layers[i] = first_use - 1;
         }
     }
-    // Within a layer the chain's node comes first, then the constants.
-    let in_chain = |t: &Tensor<f64>| chain.iter().position(|c| c.same_node(t));
+    // Within a layer the chain's node (the one that needs grad) comes first, then the constants.
     let mut rows = vec![0usize; order.len()];
     let mut next_row = vec![0usize; order.len() + 1];
     for pass in [true, false] {
         for (i, t) in order.iter().enumerate() {
-            if in_chain(t).is_some() == pass {
+            if t.needs_grad() == pass {
                 rows[i] = next_row[layers[i]];
                 next_row[layers[i]] += 1;
             }
@@ -120,7 +94,6 @@ pub fn sigmoid() -> Graph {
         .iter()
         .zip(layers.iter().zip(&rows))
         .map(|(t, (&layer, &row))| {
-            let in_chain = in_chain(t);
             let op = match t.grad_fn_name() {
                 Some(name) => name.trim_matches(['<', '>']).to_string(),
                 None if t.same_node(&x) => "x".to_string(),
@@ -130,7 +103,7 @@ pub fn sigmoid() -> Graph {
                 op,
                 shape: t.shape(),
                 value: t.data().iter().copied().collect(),
-                grad: in_chain.map(|i| grads[i].clone()),
+                grad: t.grad().map(|g| g.iter().copied().collect()),
                 layer,
                 row,
             }

@@ -80,7 +80,9 @@ impl Trainer {
         while losses.len() < steps && batches.next_into(&mut self.images) {
             // The batch's array moves into the input tensor and back instead of being copied (the
             // tensor's buffer is unique again by then, so `into_owned` does not copy either).
-            let images = std::mem::take(&mut self.images.images).into_dyn().into_shared();
+            let images = std::mem::take(&mut self.images.images)
+                .into_dyn()
+                .into_shared();
             let previous = std::mem::replace(&mut *self.input.data_mut(), images);
             self.images.images = previous
                 .into_owned()
