@@ -3,7 +3,7 @@
 //! shuffled order each epoch.
 
 use ferrograd::Tensor;
-use ferrograd::data::{Batch, Dataset};
+use ferrograd::data::{Dataset, epoch_seed};
 use ferrograd::eval::{Evaluation, evaluate};
 use ferrograd::nn::{Activation, CheckpointError, Mlp, Module, cross_entropy, load_bytes};
 use ferrograd::optim::{Optimizer, Sgd};
@@ -30,9 +30,9 @@ pub struct Trainer {
     batch: usize,
     /// Steps done in all.
     steps: u64,
-    images: Batch<f32>,
-    /// The input tensor each batch's array is moved into.
+    /// The input tensor each batch is loaded into, and its labels.
     input: Tensor<f32>,
+    labels: Vec<usize>,
 }
 
 impl Trainer {
@@ -49,8 +49,8 @@ impl Trainer {
             epoch: 0,
             batch: 0,
             steps: 0,
-            images: Batch::default(),
             input: Tensor::zeros(&[0, 0]),
+            labels: Vec::new(),
         }
     }
 
@@ -73,22 +73,14 @@ impl Trainer {
     pub fn run(&mut self, steps: usize) -> Vec<f32> {
         let mut batches = self
             .train
-            .batches::<f32>(BATCH_SIZE, Some(epoch_seed(self.seed, self.epoch)))
+            // Epochs count from 1 in the seed, as in the CLI: the page's first epoch sees the
+            // batches `ferrograd train` would.
+            .batches::<f32>(BATCH_SIZE, Some(epoch_seed(self.seed, self.epoch + 1)))
             .drop_last(true)
             .starting_at(self.batch);
         let mut losses = Vec::with_capacity(steps);
-        while losses.len() < steps && batches.next_into(&mut self.images) {
-            // The batch's array moves into the input tensor and back instead of being copied (the
-            // tensor's buffer is unique again by then, so `into_owned` does not copy either).
-            let images = std::mem::take(&mut self.images.images)
-                .into_dyn()
-                .into_shared();
-            let previous = std::mem::replace(&mut *self.input.data_mut(), images);
-            self.images.images = previous
-                .into_owned()
-                .into_dimensionality()
-                .unwrap_or_default();
-            let loss = cross_entropy(&self.model.forward(&self.input), &self.images.labels);
+        while losses.len() < steps && batches.next_into_tensor(&self.input, &mut self.labels) {
+            let loss = cross_entropy(&self.model.forward(&self.input), &self.labels);
             self.sgd.zero_grad();
             loss.backward();
             self.sgd.step();
@@ -127,12 +119,6 @@ impl Trainer {
     pub fn evaluate(&self) -> Evaluation {
         evaluate(&self.model, &self.test, 1000)
     }
-}
-
-/// A per-epoch shuffle seed: the same seed gives the same orders, each epoch a new one (the
-/// CLI's rule, so the page's first epoch sees the batches `ferrograd train` would).
-fn epoch_seed(seed: u64, epoch: usize) -> u64 {
-    seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (epoch as u64 + 1)
 }
 
 #[cfg(test)]

@@ -26,7 +26,7 @@ use std::io::IsTerminal;
 use std::time::Instant;
 
 use ferrograd::Tensor;
-use ferrograd::data::{Batch, Dataset};
+use ferrograd::data::{Dataset, epoch_seed};
 use ferrograd::eval::evaluate;
 use ferrograd::nn::{Mlp, Module, cross_entropy};
 use ferrograd::optim::{Adam, Optimizer, Sgd};
@@ -139,20 +139,12 @@ fn train_epoch(
         .batches::<f32>(settings.batch_size, Some(epoch_seed(settings.seed, epoch)))
         .drop_last(true);
     let progress = progress_bar(batches.len(), epoch, settings.epochs);
-    let mut batch = Batch::<f32>::default();
     let x = Tensor::<f32>::zeros(&[0, 0]);
+    let mut labels = Vec::new();
     let (mut loss_sum, mut steps) = (0.0, 0);
     let started = Instant::now();
-    while batches.next_into(&mut batch) {
-        // The batch's array moves into the input tensor and back instead of being copied (the
-        // tensor's buffer is unique again by then, so `into_owned` does not copy either).
-        let images = std::mem::take(&mut batch.images).into_dyn().into_shared();
-        let previous = std::mem::replace(&mut *x.data_mut(), images);
-        batch.images = previous
-            .into_owned()
-            .into_dimensionality()
-            .unwrap_or_default();
-        let loss = cross_entropy(&model.forward(&x), &batch.labels);
+    while batches.next_into_tensor(&x, &mut labels) {
+        let loss = cross_entropy(&model.forward(&x), &labels);
         let value = f64::from(loss.item());
         if !value.is_finite() || value > limit {
             progress.abandon();
@@ -190,11 +182,6 @@ fn weights_are_finite(model: &Mlp<f32>) -> bool {
         .parameters()
         .iter()
         .all(|p| p.data().iter().all(|x| x.is_finite()))
-}
-
-/// A per-epoch shuffle seed: the same `--seed` gives the same orders, each epoch a new one.
-fn epoch_seed(seed: u64, epoch: usize) -> u64 {
-    seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ epoch as u64
 }
 
 /// A progress bar on a terminal; nothing when the output goes to a file or pipe.

@@ -8,6 +8,7 @@ use rand::seq::SliceRandom;
 
 use super::Dataset;
 use crate::kernels::{parts_for, run_each};
+use crate::{Element, Tensor};
 
 /// Each thread converting part of a batch gets at least this many pixels.
 const MIN_PIXELS_PER_PART: usize = 8 * 1024;
@@ -154,6 +155,51 @@ impl<'a, T: Float + Send + Sync> Batches<'a, T> {
         );
         true
     }
+}
+
+impl<T: Element> Batches<'_, T> {
+    /// Fills the input tensor `images` with the next batch's images and `labels` with its
+    /// labels, reusing the tensor's buffer (no copy: it moves out of the tensor, is filled, and
+    /// moves back); returns `false` (leaving both as they were) at the end. A training loop
+    /// feeds one tensor this way, step after step.
+    ///
+    /// ```
+    /// # use ferrograd::{Tensor, data::Dataset};
+    /// # fn check(dataset: &Dataset) {
+    /// let x = Tensor::<f32>::zeros(&[0, 0]);
+    /// let mut labels = Vec::new();
+    /// let mut batches = dataset.batches::<f32>(32, Some(0));
+    /// while batches.next_into_tensor(&x, &mut labels) {
+    ///     assert_eq!(x.shape()[0], labels.len());
+    /// }
+    /// # }
+    /// ```
+    pub fn next_into_tensor(&mut self, images: &Tensor<T>, labels: &mut Vec<usize>) -> bool {
+        let mut data = images.data_mut();
+        let mut batch = Batch {
+            images: std::mem::take(&mut *data)
+                .into_owned()
+                .into_dimensionality()
+                .unwrap_or_default(),
+            labels: std::mem::take(labels),
+        };
+        let filled = self.next_into(&mut batch);
+        *data = batch.images.into_dyn().into_shared();
+        *labels = batch.labels;
+        filled
+    }
+}
+
+/// The shuffle seed for epoch `epoch` of a run seeded with `seed`: the same `seed` gives the
+/// same orders, and each epoch a new one.
+///
+/// ```
+/// use ferrograd::data::epoch_seed;
+/// assert_ne!(epoch_seed(0, 1), epoch_seed(0, 2));
+/// assert_eq!(epoch_seed(7, 3), epoch_seed(7, 3));
+/// ```
+pub fn epoch_seed(seed: u64, epoch: usize) -> u64 {
+    seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ epoch as u64
 }
 
 impl<T: Float + Send + Sync> Iterator for Batches<'_, T> {

@@ -42,7 +42,7 @@ mod error;
 mod idx;
 mod mnist;
 
-pub use batches::{Batch, Batches};
+pub use batches::{Batch, Batches, epoch_seed};
 pub use dataset::Dataset;
 pub use error::DataError;
 pub use mnist::{FILE_NAMES, Mnist, Split};
