@@ -14,7 +14,7 @@ use std::any::Any;
 use std::cell::UnsafeCell;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, TryLockError};
+use std::sync::{Arc, Mutex, OnceLock, TryLockError};
 use std::thread::{self, Thread};
 use std::time::{Duration, Instant};
 
@@ -38,6 +38,15 @@ const PROBE: u32 = 128;
 /// A job's time counts until the next job begins (the caller's work in between is slowed too
 /// when a spinning helper shares its core), unless the caller was away longer than this.
 const GAP: Duration = Duration::from_millis(2);
+
+/// Whether to print every decision of the [`Tuner`] to stderr: `$FERROGRAD_TUNER_LOG` set to
+/// anything but `0` or nothing. Read once; a diagnostic for slow multi-threaded runs.
+fn log_decisions() -> bool {
+    static LOG: OnceLock<bool> = OnceLock::new();
+    *LOG.get_or_init(|| {
+        std::env::var_os("FERROGRAD_TUNER_LOG").is_some_and(|v| v != "0" && !v.is_empty())
+    })
+}
 
 /// The helpers; locked while a job runs, so one caller uses them at a time.
 static POOL: Mutex<Pool> = Mutex::new(Pool {
@@ -63,6 +72,8 @@ struct Tuner {
     /// The rates sampled before, during and after the probe.
     samples: [Rate; 3],
     previous: Option<Job>,
+    /// When the first decision was logged (see [`log_decisions`]).
+    first_decision: Option<Instant>,
 }
 
 /// A job that began at `start` and took `time` for `work`; timed for `samples[sample]`, if any.
@@ -99,6 +110,7 @@ impl Tuner {
         jobs: 0,
         samples: [Rate::ZERO; 3],
         previous: None,
+        first_decision: None,
     };
 
     /// Starts a job at `now`; true if it is to run on the caller alone.
@@ -116,7 +128,11 @@ impl Tuner {
             let [before, probed, after] = self.samples.map(|rate| rate.per_work());
             // Faster than both, by a margin, so that neither noise nor a change in the work
             // flips the choice.
-            if probed < 0.9 * before.min(after) {
+            let switch = probed < 0.9 * before.min(after);
+            if log_decisions() {
+                self.log(now, [before, probed, after], switch);
+            }
+            if switch {
                 self.serial_is_faster = !self.serial_is_faster;
                 self.stretch = STRETCH;
             } else {
@@ -127,6 +143,27 @@ impl Tuner {
         self.jobs += 1;
         let probing = (self.stretch + 1..=self.stretch + PROBE).contains(&self.jobs);
         self.serial_is_faster != probing
+    }
+
+    /// Prints one decision to stderr (see [`log_decisions`]): when, the three rates compared,
+    /// and the way jobs run next.
+    #[cold]
+    fn log(&mut self, now: Instant, [before, probed, after]: [f64; 3], switch: bool) {
+        let first = *self.first_decision.get_or_insert(now);
+        let way = |serial: bool| if serial { "serial" } else { "split" };
+        let next = self.serial_is_faster != switch;
+        eprintln!(
+            "ferrograd tuner: {:8.3} s  {} {:.2} | probe {} {:.2} | {} {:.2} ps per unit of work  -> {}{}",
+            (now - first).as_secs_f64(),
+            way(self.serial_is_faster),
+            before * 1e12,
+            way(!self.serial_is_faster),
+            probed * 1e12,
+            way(self.serial_is_faster),
+            after * 1e12,
+            way(next),
+            if switch { " (switched)" } else { "" },
+        );
     }
 
     /// Ends at `now` the job of `work` begun at `start` (see [`begin`](Self::begin)).
@@ -244,7 +281,8 @@ fn run_parts(parts: usize, work: usize, job: &(dyn Fn(usize) + Sync)) {
 }
 
 /// Helpers holding a job; dropping it withdraws the parts nobody has started and waits for the
-/// others to finish.
+/// others to finish. When the caller's own part panicked, that panic is the one resumed, and
+/// the helpers' are dropped here rather than left in their slots for the next job to resume.
 struct Posted<'a>(&'a [Arc<Helper>]);
 
 impl Drop for Posted<'_> {
@@ -252,6 +290,9 @@ impl Drop for Posted<'_> {
         for helper in self.0 {
             if !helper.withdraw() {
                 helper.wait();
+            }
+            if thread::panicking() {
+                drop(helper.take_panic());
             }
         }
     }
@@ -264,8 +305,9 @@ impl Drop for Posted<'_> {
 #[derive(Clone, Copy)]
 struct JobRef(*const ());
 
-// SAFETY: the pointer leads to a `dyn Fn(usize) + Sync`, which any thread may call through a
-// shared reference; moving the address to another thread shares nothing else.
+// SAFETY: the pointer leads to a `&(dyn Fn(usize) + Sync)`, which is `Send` and `Sync` (the
+// closure may be called from any thread through a shared reference); moving its address to
+// another thread shares nothing else. When it may be followed is `Helper::serve`'s to check.
 unsafe impl Send for JobRef {}
 
 /// One helper thread and the slot it takes jobs from.
@@ -474,32 +516,89 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_panicking_part_reaches_the_caller_and_the_helpers_keep_working() {
-        for failing in [0, 1] {
-            let finished = AtomicU32::new(0);
-            let outcome = catch_unwind(AssertUnwindSafe(|| {
-                run_parts(2, 1, &|i| {
-                    if i == failing {
-                        panic!("part {i} failed");
-                    }
-                    thread::sleep(Duration::from_millis(20));
-                    finished.fetch_add(1, Ordering::Relaxed);
-                })
-            }));
-            let message = *outcome.unwrap_err().downcast::<String>().unwrap();
-            assert_eq!(message, format!("part {failing} failed"));
-            assert_eq!(
-                finished.load(Ordering::Relaxed),
-                1,
-                "the other part ran to its end"
-            );
+    /// Spins until `done` or 50 ms have passed: time for a helper to start its part.
+    fn wait_until(done: impl Fn() -> bool) {
+        let start = Instant::now();
+        while !done() && start.elapsed() < Duration::from_millis(50) {
+            std::hint::spin_loop();
         }
+    }
+
+    #[test]
+    fn a_panic_reaches_the_caller_after_every_started_part_has_finished() {
+        let caller = thread::current().id();
+        for failing in [0, 1] {
+            // Repeated until a part has run on a helper: the pool may be busy with another test,
+            // or the tuner probing the caller alone, and then the parts run one after another.
+            let on_helper = AtomicU32::new(0);
+            for _ in 0..100 {
+                let (started, finished) = (AtomicU32::new(0), AtomicU32::new(0));
+                let outcome = catch_unwind(AssertUnwindSafe(|| {
+                    run_parts(2, 1, &|i| {
+                        started.fetch_add(1, Ordering::SeqCst);
+                        if thread::current().id() == caller {
+                            wait_until(|| started.load(Ordering::SeqCst) == 2);
+                        } else {
+                            on_helper.fetch_add(1, Ordering::SeqCst);
+                        }
+                        if i == failing {
+                            panic!("part {i} failed");
+                        }
+                        thread::sleep(Duration::from_millis(20));
+                        finished.fetch_add(1, Ordering::SeqCst);
+                    })
+                }));
+                let message = *outcome.unwrap_err().downcast::<String>().unwrap();
+                assert_eq!(message, format!("part {failing} failed"));
+                // The part that did not panic, if it started, ran to its end before the panic
+                // reached the caller; a part nobody had started was withdrawn.
+                let (started, finished) = (started.into_inner(), finished.into_inner());
+                assert_eq!(finished + 1, started, "part {failing} failing");
+                if on_helper.load(Ordering::SeqCst) > 0 {
+                    break;
+                }
+            }
+            assert!(on_helper.into_inner() > 0, "no part ran on a helper");
+        }
+        // And the helpers keep working.
         let total = AtomicU32::new(0);
         run_parts(3, 1, &|i| {
             total.fetch_add(i as u32 + 1, Ordering::Relaxed);
         });
         assert_eq!(total.load(Ordering::Relaxed), 6);
+    }
+
+    #[test]
+    fn a_helper_s_panic_is_not_left_behind_for_a_later_job() {
+        // Both parts panic; the caller's is resumed. The helper's must not stay in its slot,
+        // where the next job (anyone's) would resume it as its own.
+        let caller = thread::current().id();
+        let on_helper = AtomicU32::new(0);
+        for _ in 0..100 {
+            let outcome = catch_unwind(AssertUnwindSafe(|| {
+                run_parts(2, 1, &|i| {
+                    if thread::current().id() == caller {
+                        wait_until(|| on_helper.load(Ordering::SeqCst) > 0);
+                    } else {
+                        on_helper.fetch_add(1, Ordering::SeqCst);
+                    }
+                    panic!("part {i} failed");
+                })
+            }));
+            let message = *outcome.unwrap_err().downcast::<String>().unwrap();
+            assert_eq!(message, "part 0 failed");
+            let pool = POOL.lock().unwrap_or_else(|p| p.into_inner());
+            assert!(
+                pool.helpers
+                    .iter()
+                    .all(|helper| helper.take_panic().is_none()),
+                "a helper's panic was left in its slot"
+            );
+            if on_helper.load(Ordering::SeqCst) > 0 {
+                break;
+            }
+        }
+        assert!(on_helper.into_inner() > 0, "no part ran on a helper");
     }
 
     #[test]
