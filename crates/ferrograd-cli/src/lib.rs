@@ -1,5 +1,10 @@
 //! The pieces of the `ferrograd` command-line trainer.
 #![warn(missing_docs)]
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(
+    clippy::undocumented_unsafe_blocks,
+    clippy::multiple_unsafe_ops_per_block
+)]
 
 pub mod atomic;
 pub mod bench;

@@ -12,11 +12,13 @@
 pub fn pin() -> bool {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
-        // SAFETY: mallopt only tunes the allocator's parameters; glibc makes it thread-safe.
-        unsafe {
-            libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20) == 1
-                && libc::mallopt(libc::M_TRIM_THRESHOLD, 256 << 20) == 1
-        }
+        // SAFETY: `mallopt` has no preconditions: it sets one parameter of the allocator under
+        // the allocator's own lock (glibc `malloc/malloc.c`), so it is safe from any thread and
+        // at any time, and touches no memory of ours.
+        let mmap = unsafe { libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20) };
+        // SAFETY: as above.
+        let trim = unsafe { libc::mallopt(libc::M_TRIM_THRESHOLD, 256 << 20) };
+        mmap == 1 && trim == 1
     }
     #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
     {

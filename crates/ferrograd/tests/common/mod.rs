@@ -40,16 +40,20 @@ pub struct Counting;
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         count(layout.size(), 0);
+        // SAFETY: our caller's promises about `layout` (`GlobalAlloc::alloc`) are `System`'s.
         unsafe { System.alloc(layout) }
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         count(layout.size(), 0);
+        // SAFETY: as for `alloc`.
         unsafe { System.alloc_zeroed(layout) }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         count(0, layout.size());
+        // SAFETY: every block came from `System`, as this allocator forwards all of them to it;
+        // our caller promises that `ptr` is live and was allocated with `layout`.
         unsafe { System.dealloc(ptr, layout) }
     }
 
@@ -57,6 +61,7 @@ unsafe impl GlobalAlloc for Counting {
         // Both blocks exist for a moment.
         count(new_size, 0);
         count(0, layout.size());
+        // SAFETY: as for `dealloc`, and our caller promises a valid `new_size`.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
 }
