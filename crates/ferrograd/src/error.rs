@@ -54,6 +54,15 @@ pub enum TensorError {
         /// The shape asked for.
         shape: Vec<usize>,
     },
+    /// A shape whose sizes multiply past `isize::MAX` (ignoring sizes of 0), which no array can
+    /// be indexed with, even one with no elements.
+    #[error("{op}: shape {shape:?} is too large to index (its sizes multiply past isize::MAX)")]
+    TooLarge {
+        /// The operation, e.g. `"reshape"` or `"add"`.
+        op: &'static str,
+        /// The shape asked for, or the shape two operands broadcast to.
+        shape: Vec<usize>,
+    },
     /// A gradient whose shape is not the one it must have.
     #[error("{op}: gradient of shape {grad:?} does not fit a tensor of shape {shape:?}")]
     GradShape {
@@ -99,6 +108,22 @@ pub enum TensorError {
          and do not compute it inside `no_grad`"
     )]
     NoGrad,
+}
+
+/// [`TensorError::TooLarge`] unless an array of `shape` can exist: the product of its nonzero
+/// sizes fits in `isize` (`ndarray`'s rule, which a shape with a 0 must meet too).
+pub(crate) fn check_indexable(op: &'static str, shape: &[usize]) -> Result<(), TensorError> {
+    let nonzero = shape
+        .iter()
+        .filter(|&&d| d != 0)
+        .try_fold(1usize, |n, &d| n.checked_mul(d));
+    match nonzero {
+        Some(n) if n <= isize::MAX as usize => Ok(()),
+        _ => Err(TensorError::TooLarge {
+            op,
+            shape: shape.to_vec(),
+        }),
+    }
 }
 
 /// Panics with the error's message, pointing at the caller's line.

@@ -308,6 +308,67 @@ fn reshape_with_a_wrong_count() {
 }
 
 #[test]
+fn shapes_no_array_can_have_are_errors_even_without_elements() {
+    // Sizes multiplying past isize::MAX; with a 0 among them there are no elements, but no
+    // array can be indexed with the shape either (found by fuzzing: reshape overflowed).
+    let huge = vec![1 << 40, 1 << 40, 0];
+    let too_large = |op| TensorError::TooLarge {
+        op,
+        shape: huge.clone(),
+    };
+    assert_eq!(
+        Tensor::<f32>::from_vec(vec![], &huge).unwrap_err(),
+        too_large("from_vec")
+    );
+    let empty = Tensor::<f32>::from_vec(vec![], &[0]).unwrap();
+    assert_eq!(empty.try_reshape(&huge).unwrap_err(), too_large("reshape"));
+    let six = ones(&[2, 3]);
+    assert_eq!(
+        six.try_reshape(&[usize::MAX, usize::MAX, 6]).unwrap_err(),
+        TensorError::TooLarge {
+            op: "reshape",
+            shape: vec![usize::MAX, usize::MAX, 6],
+        }
+    );
+    assert_eq!(
+        panic_message(|| six.reshape(&[1 << 62, 4])),
+        "reshape: shape [4611686018427387904, 4] is too large to index (its sizes multiply \
+         past isize::MAX)"
+    );
+    // Two shapes that exist, broadcast to one that cannot.
+    let (a, b) = (
+        Tensor::<f32>::from_vec(vec![], &[0, 1 << 40, 1]).unwrap(),
+        Tensor::<f32>::from_vec(vec![], &[0, 1, 1 << 40]).unwrap(),
+    );
+    assert_eq!(
+        a.try_mul(&b).unwrap_err(),
+        TensorError::TooLarge {
+            op: "mul",
+            shape: vec![0, 1 << 40, 1 << 40],
+        }
+    );
+}
+
+#[test]
+fn empty_results_of_huge_shapes_are_made_and_differentiated_at_once() {
+    // A [2⁴⁰, 0] tensor with a [3, 1, 1]: the result [3, 2⁴⁰, 0] has no elements (found by
+    // fuzzing: the arithmetic walked its 3·2⁴⁰ empty rows, and a gradient summed one axis at
+    // a time became 3·2⁴⁰ zeros).
+    let a = Tensor::<f32>::from_vec(vec![], &[1 << 40, 0])
+        .unwrap()
+        .requires_grad();
+    let b = Tensor::from_vec(vec![1.0f32, 2.0, 3.0], &[3, 1, 1])
+        .unwrap()
+        .requires_grad();
+    let y = &a / &b;
+    assert_eq!(y.shape(), [3, 1 << 40, 0]);
+    y.sum_all().backward();
+    assert_eq!(a.grad().unwrap().shape(), [1 << 40, 0]);
+    // d(sum of nothing)/db = 0
+    assert_eq!(b.grad().unwrap(), ArrayD::<f32>::zeros(IxDyn(&[3, 1, 1])));
+}
+
+#[test]
 fn transpose_of_a_non_matrix() {
     for shape in [&[2, 3, 4][..], &[3], &[]] {
         let t = ones(shape);

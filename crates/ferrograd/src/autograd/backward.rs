@@ -233,6 +233,14 @@ fn derivative<T: Element>(
     grad: ArrayD<T>,
 ) -> Vec<Option<ArrayD<T>>> {
     let needs = |k: usize| op.inputs[k].needs_grad();
+    if grad.is_empty() {
+        // Sums over no elements: zeros. The derivatives below would still walk every (empty)
+        // row of the gradient, as many as its other sizes multiply to.
+        let zeros = |k: usize| ArrayD::zeros(op.inputs[k].data().raw_dim());
+        return (0..op.inputs.len())
+            .map(|k| needs(k).then(|| zeros(k)))
+            .collect();
+    }
     let input = |k: usize| op.inputs[k].data();
     let one = T::one();
     match op.kind {

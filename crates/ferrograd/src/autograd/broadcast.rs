@@ -60,6 +60,11 @@ pub fn broadcast_grad_accumulate<'a, T: Element>(
             shape: shape.to_vec(),
         });
     }
+    if grad.is_empty() {
+        // Sums of nothing. Summing axis by axis would build arrays far larger than either shape
+        // holds: a [4294967296, 0] gradient summed over its last axis is 2³² zeros.
+        return ArrayD::zeros(IxDyn(shape));
+    }
     let extra = grad.ndim() - shape.len();
     let mut summed = grad;
     // From the last axis down, so that the axes still to sum keep their index.

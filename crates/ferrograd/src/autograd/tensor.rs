@@ -117,8 +117,10 @@ impl<T: Element> Tensor<T> {
     /// A leaf tensor of the given shape from row-major values.
     ///
     /// # Errors
-    /// [`TensorError::ElementCount`] when `values.len()` is not the product of `shape`.
+    /// [`TensorError::ElementCount`] when `values.len()` is not the product of `shape`;
+    /// [`TensorError::TooLarge`] when no array can have `shape` (see its docs).
     pub fn from_vec(values: Vec<T>, shape: &[usize]) -> Result<Self, TensorError> {
+        crate::error::check_indexable("from_vec", shape)?;
         let len = values.len();
         ArrayD::from_shape_vec(IxDyn(shape), values)
             .map(Self::from_array)

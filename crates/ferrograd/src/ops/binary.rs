@@ -4,7 +4,7 @@ use ndarray::{ArcArray, ArrayD, IxDyn};
 
 use crate::autograd::OpKind;
 use crate::autograd::broadcast_shape;
-use crate::error::{TensorError, unwrap_or_fail};
+use crate::error::{TensorError, check_indexable, unwrap_or_fail};
 use crate::{Element, Tensor};
 
 macro_rules! binary_op {
@@ -12,14 +12,16 @@ macro_rules! binary_op {
         $(#[$doc])*
         ///
         /// # Panics
-        /// When the shapes cannot be broadcast together; the message names both.
+        /// When the shapes cannot be broadcast together, or broadcast to a shape no array can
+        /// have; the message names the shapes.
         #[track_caller]
         pub fn $name(&self, other: &Tensor<T>) -> Tensor<T> {
             unwrap_or_fail(self.$try_name(other))
         }
 
         #[doc = concat!("[`", stringify!($name), "`](Self::", stringify!($name),
-            "), returning [`TensorError::Broadcast`] instead of panicking.")]
+            "), returning [`TensorError::Broadcast`] (or, for shapes that broadcast to one no ",
+            "array can have, [`TensorError::TooLarge`]) instead of panicking.")]
         pub fn $try_name(&self, other: &Tensor<T>) -> Result<Tensor<T>, TensorError> {
             let data = broadcast_zip(self, other, stringify!($name), |a, b| a $sym b)?;
             Ok(Tensor::from_op(data, OpKind::$kind, &[self, other]))
@@ -53,7 +55,8 @@ impl<T: Element> Tensor<T> {
     );
 }
 
-/// Applies `f` to both operands' data after checking that their shapes broadcast.
+/// Applies `f` to both operands' data after checking that their shapes broadcast to a shape an
+/// array can have.
 fn broadcast_zip<T: Element>(
     lhs: &Tensor<T>,
     rhs: &Tensor<T>,
@@ -61,12 +64,16 @@ fn broadcast_zip<T: Element>(
     f: impl Fn(&ArcArray<T, IxDyn>, &ArcArray<T, IxDyn>) -> ArrayD<T>,
 ) -> Result<ArrayD<T>, TensorError> {
     let (a, b) = (lhs.data(), rhs.data());
-    if broadcast_shape(a.shape(), b.shape()).is_none() {
-        return Err(TensorError::Broadcast {
-            op,
-            lhs: a.shape().to_vec(),
-            rhs: b.shape().to_vec(),
-        });
+    let shape = broadcast_shape(a.shape(), b.shape()).ok_or_else(|| TensorError::Broadcast {
+        op,
+        lhs: a.shape().to_vec(),
+        rhs: b.shape().to_vec(),
+    })?;
+    check_indexable(op, &shape)?;
+    if shape.contains(&0) {
+        // No elements; `f` would still walk every (empty) row, as many as the other sizes
+        // multiply to.
+        return Ok(ArrayD::zeros(IxDyn(&shape)));
     }
     Ok(f(&a, &b))
 }

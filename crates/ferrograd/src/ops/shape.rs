@@ -3,7 +3,7 @@
 use ndarray::IxDyn;
 
 use crate::autograd::OpKind;
-use crate::error::{TensorError, unwrap_or_fail};
+use crate::error::{TensorError, check_indexable, unwrap_or_fail};
 use crate::{Element, Tensor};
 
 impl<T: Element> Tensor<T> {
@@ -22,15 +22,18 @@ impl<T: Element> Tensor<T> {
         unwrap_or_fail(self.try_reshape(shape))
     }
 
-    /// [`reshape`](Self::reshape), returning [`TensorError::ElementCount`] instead of panicking.
+    /// [`reshape`](Self::reshape), returning [`TensorError::ElementCount`] (or, for a shape no
+    /// array can have, [`TensorError::TooLarge`]) instead of panicking.
     pub fn try_reshape(&self, shape: &[usize]) -> Result<Tensor<T>, TensorError> {
+        check_indexable("reshape", shape)?;
         let data = self.data();
         let error = || TensorError::ElementCount {
             op: "reshape",
             len: data.len(),
             shape: shape.to_vec(),
         };
-        if shape.iter().product::<usize>() != data.len() {
+        let len = shape.iter().try_fold(1usize, |len, &d| len.checked_mul(d));
+        if len != Some(data.len()) {
             return Err(error());
         }
         let reshaped = data
