@@ -152,7 +152,11 @@ fn memory_is_flat_over_five_epochs() {
         held_5 as f64 <= held_1 as f64 * 1.01 && peak_5 as f64 <= peak_1 as f64 * 1.01,
         "heap held / peak grew from {held_1} / {peak_1} after epoch 1 to {held_5} / {peak_5}"
     );
-    if let (Some(rss_1), Some(rss_5)) = (rss_1, rss_5) {
+    // Under AddressSanitizer (`.ci/proof.sh`) freed memory is held in a quarantine of up to
+    // 256 MB before it is reused, so the resident set grows every epoch whatever the program
+    // does: there, only the heap counts above are checked, not the peak RSS.
+    let rss_is_the_program_s = !cfg!(ferrograd_sanitizer = "address");
+    if let (Some(rss_1), Some(rss_5), true) = (rss_1, rss_5, rss_is_the_program_s) {
         assert!(
             rss_5 as f64 <= rss_1 as f64 * 1.10,
             "peak RSS grew from {rss_1} kB after epoch 1 to {rss_5} kB after epoch 5"

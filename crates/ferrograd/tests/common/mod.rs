@@ -1,5 +1,6 @@
-//! Helpers shared by the integration tests of `ferrograd`: a counting global allocator,
-//! temporary folders, and IDX and gzip file writers.
+//! Helpers shared by the integration tests of `ferrograd` (and, by path, the fuzz targets of
+//! `fuzz/`): a counting global allocator that can also limit a thread's heap, temporary
+//! folders, and IDX and gzip file writers.
 //!
 //! Each test binary compiles its own copy of this module (`mod common;`) and uses only some of
 //! it, so items unused by one binary would warn as dead code there.
@@ -20,15 +21,25 @@ thread_local! {
     /// Bytes this thread holds now, and the most it held since the last [`take_peak`] or
     /// [`peak_during`].
     static HELD: Cell<(usize, usize)> = const { Cell::new((0, 0)) };
+    /// The most bytes this thread may hold (see [`limited`]).
+    static LIMIT: Cell<usize> = const { Cell::new(usize::MAX) };
 }
 
-fn count(grow: usize, shrink: usize) {
+/// Counts an allocation of `grow` bytes and a release of `shrink`; false, counting nothing, if
+/// the thread would then hold more than its [`limited`] amount.
+fn count(grow: usize, shrink: usize) -> bool {
+    let limit = LIMIT.try_with(Cell::get).unwrap_or(usize::MAX);
     // `try_with`: allocations during thread teardown are not counted.
-    let _ = HELD.try_with(|held| {
+    HELD.try_with(|held| {
         let (now, peak) = held.get();
-        let now = (now + grow).saturating_sub(shrink);
+        let now = now.saturating_add(grow).saturating_sub(shrink);
+        if now > limit && grow > 0 {
+            return false;
+        }
         held.set((now, peak.max(now)));
-    });
+        true
+    })
+    .unwrap_or(true)
 }
 
 /// A global allocator that forwards to `System` and counts the bytes each thread holds.
@@ -39,13 +50,17 @@ pub struct Counting;
 // SAFETY: every call is forwarded unchanged to `System`; only a counter is updated around it.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count(layout.size(), 0);
+        if !count(layout.size(), 0) {
+            return std::ptr::null_mut();
+        }
         // SAFETY: our caller's promises about `layout` (`GlobalAlloc::alloc`) are `System`'s.
         unsafe { System.alloc(layout) }
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        count(layout.size(), 0);
+        if !count(layout.size(), 0) {
+            return std::ptr::null_mut();
+        }
         // SAFETY: as for `alloc`.
         unsafe { System.alloc_zeroed(layout) }
     }
@@ -58,8 +73,10 @@ unsafe impl GlobalAlloc for Counting {
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // Both blocks exist for a moment.
-        count(new_size, 0);
+        // Both blocks exist for a moment. Refused, the old block stays as it was.
+        if !count(new_size, 0) {
+            return std::ptr::null_mut();
+        }
         count(0, layout.size());
         // SAFETY: as for `dealloc`, and our caller promises a valid `new_size`.
         unsafe { System.realloc(ptr, layout, new_size) }
@@ -91,6 +108,22 @@ pub fn peak_during<R>(f: impl FnOnce() -> R) -> (R, usize) {
     let result = f();
     let peak = HELD.with(|held| held.get().1);
     (result, peak - before)
+}
+
+/// Runs `f` with this thread allowed to hold at most `bytes` more heap than it holds now: an
+/// allocation past that fails, and Rust aborts the process naming its size. A test of "never
+/// allocates more than the input backs" then fails at the allocation, before an input that
+/// asks for terabytes can take the machine's memory.
+pub fn limited<R>(bytes: usize, f: impl FnOnce() -> R) -> R {
+    struct Restore(usize);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            LIMIT.with(|limit| limit.set(self.0));
+        }
+    }
+    let now = held();
+    let _restore = Restore(LIMIT.with(|limit| limit.replace(now.saturating_add(bytes))));
+    f()
 }
 
 // ------------------------------------------------------------------ files
