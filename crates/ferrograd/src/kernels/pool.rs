@@ -471,6 +471,10 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(
+        miri,
+        ignore = "330K jobs on a made-up clock, no unsafe code: 8 minutes in Miri"
+    )]
     fn the_tuner_keeps_to_the_faster_way_and_follows_a_change() {
         let (fast, slow) = (Duration::from_micros(20), Duration::from_micros(30));
         let mut tuner = Tuner::NEW;
