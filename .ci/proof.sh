@@ -102,7 +102,7 @@ for part in $PARTS; do
                 echo "fuzz target $target failed" >&2
                 exit 1
             fi
-            grep -E '^#[0-9]+ +(INITED|DONE)|^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)' "$log"
+            grep -E '^#[0-9]+[[:space:]]+(INITED|DONE)|^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)' "$log"
         done
         cd ..
         ;;
