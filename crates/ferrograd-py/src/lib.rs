@@ -14,6 +14,11 @@
 //!
 //! The Python package around it (`python/ferrograd/`) holds only re-exports, `__all__` and the
 //! `.pyi` stubs.
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(
+    clippy::undocumented_unsafe_blocks,
+    clippy::multiple_unsafe_ops_per_block
+)]
 
 use pyo3::prelude::*;
 

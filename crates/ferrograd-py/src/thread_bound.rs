@@ -37,9 +37,11 @@ pub struct ThreadBound<T> {
 }
 
 // SAFETY: the value is reached only through `get`, which returns it only on the thread that
-// created it (`owner`), and it is dropped only there (`Drop` leaks it on any other thread). A
-// `&T` from `get` cannot leave that thread either, as `T: !Sync` makes `&T: !Send`. So no two
-// threads ever touch the value, which is what `Rc` needs.
+// created it (`owner`; thread ids are never reused), and it is dropped only there (`Drop` leaks
+// it on any other thread). A `&T` from `get` leaves that thread only if `T: Sync` (else `&T` is
+// not `Send`), and then sharing it is sound by `T`'s own promise. So a `T` that is not `Sync`
+// (an `Rc` graph) is only ever touched by one thread, and moving the `ThreadBound` itself moves
+// only bytes, which is sound for any `T` that is then never used on the new thread.
 unsafe impl<T> Send for ThreadBound<T> {}
 // SAFETY: as for `Send`: shared references to a `ThreadBound` reach the value only via `get`.
 unsafe impl<T> Sync for ThreadBound<T> {}

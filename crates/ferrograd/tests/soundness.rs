@@ -5,8 +5,8 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use ferrograd::Tensor;
 use ferrograd::kernels::{matmul, matmul_into};
+use ferrograd::{Element, Tensor};
 use ndarray::{Array2, ArrayView2, ArrayViewMut2, s};
 use proptest::prelude::*;
 
@@ -92,21 +92,22 @@ const LAYOUTS: [Layout; 5] = [
 ];
 
 /// The values of the test matrix `seed` at `(i, j)`: small integers, so products are exact.
-fn value(i: usize, j: usize, seed: usize) -> f32 {
-    ((i * 7 + j * 3 + seed * 5) % 11) as f32 - 5.0
+fn value<T: Element>(i: usize, j: usize, seed: usize) -> T {
+    T::from_f64(((i * 7 + j * 3 + seed * 5) % 11) as f64 - 5.0)
 }
 
 /// Storage holding an `(rows, cols)` matrix of `value(_, _, seed)` in `layout`, and the view of
 /// it; the storage is returned so that a mutable view can be taken of it.
-struct Laid {
-    storage: Array2<f32>,
+struct Laid<T = f32> {
+    storage: Array2<T>,
     layout: Layout,
     rows: usize,
     cols: usize,
 }
 
-impl Laid {
-    fn new(rows: usize, cols: usize, seed: usize, layout: Layout) -> Laid {
+impl<T: Element> Laid<T> {
+    fn new(rows: usize, cols: usize, seed: usize, layout: Layout) -> Laid<T> {
+        let nan = T::from_f64(f64::NAN);
         let storage = match layout {
             Layout::Standard => Array2::from_shape_fn((rows, cols), |(i, j)| value(i, j, seed)),
             Layout::Transposed => Array2::from_shape_fn((cols, rows), |(j, i)| value(i, j, seed)),
@@ -114,7 +115,7 @@ impl Laid {
                 if i % 2 == 0 && j % 2 == 0 {
                     value(i / 2, j / 2, seed)
                 } else {
-                    f32::NAN
+                    nan
                 }
             }),
             Layout::Reversed => Array2::from_shape_fn((rows, cols), |(i, j)| {
@@ -124,7 +125,7 @@ impl Laid {
                 if (1..=rows).contains(&i) && (2..cols + 2).contains(&j) {
                     value(i - 1, j - 2, seed)
                 } else {
-                    f32::NAN
+                    nan
                 }
             }),
         };
@@ -136,7 +137,7 @@ impl Laid {
         }
     }
 
-    fn view(&self) -> ArrayView2<'_, f32> {
+    fn view(&self) -> ArrayView2<'_, T> {
         let (rows, cols) = (self.rows, self.cols);
         match self.layout {
             Layout::Standard => self.storage.view(),
@@ -147,7 +148,7 @@ impl Laid {
         }
     }
 
-    fn view_mut(&mut self) -> ArrayViewMut2<'_, f32> {
+    fn view_mut(&mut self) -> ArrayViewMut2<'_, T> {
         let (rows, cols) = (self.rows, self.cols);
         match self.layout {
             Layout::Standard => self.storage.view_mut(),
@@ -159,20 +160,21 @@ impl Laid {
     }
 }
 
-/// `c = a·b + beta·c` through the public entry, for the three operands laid out as given,
-/// against the same product on standard copies in `f64` (exact: small integers); the storage
-/// around `c` must keep its NaNs.
-fn check_layouts(m: usize, k: usize, n: usize, layouts: [Layout; 3], beta: f32) {
-    let a = Laid::new(m, k, 1, layouts[0]);
-    let b = Laid::new(k, n, 2, layouts[1]);
-    let mut c = Laid::new(m, n, 3, layouts[2]);
-    let expected = a.view().mapv(f64::from).dot(&b.view().mapv(f64::from))
-        + c.view().mapv(f64::from) * f64::from(beta);
-    let outside_before = c.storage.iter().filter(|x| x.is_nan()).count();
-    matmul_into(a.view(), b.view(), beta, c.view_mut());
-    let got = c.view().mapv(f64::from);
+/// `c = a·b + beta·c` through the public entry, in `f32` or `f64` (each has kernels of its own),
+/// for the three operands laid out as given, against the same product on standard copies in
+/// `f64` (exact: small integers); the storage around `c` must keep its NaNs.
+fn check_layouts<T: Element>(m: usize, k: usize, n: usize, layouts: [Layout; 3], beta: f64) {
+    let a = Laid::<T>::new(m, k, 1, layouts[0]);
+    let b = Laid::<T>::new(k, n, 2, layouts[1]);
+    let mut c = Laid::<T>::new(m, n, 3, layouts[2]);
+    let wide = |x: ArrayView2<T>| x.mapv(Element::to_f64);
+    let expected = wide(a.view()).dot(&wide(b.view())) + wide(c.view()) * beta;
+    let is_nan = |x: &&T| x.is_nan();
+    let outside_before = c.storage.iter().filter(is_nan).count();
+    matmul_into(a.view(), b.view(), T::from_f64(beta), c.view_mut());
+    let got = wide(c.view());
     assert_eq!(got, expected, "{m}x{k}x{n} {layouts:?} beta {beta}");
-    let outside_after = c.storage.iter().filter(|x| x.is_nan()).count();
+    let outside_after = c.storage.iter().filter(is_nan).count();
     assert_eq!(
         outside_after, outside_before,
         "{m}x{k}x{n} {layouts:?}: wrote outside c"
@@ -195,7 +197,8 @@ fn every_layout_of_every_operand_gives_the_exact_product() {
             for lb in LAYOUTS {
                 for lc in LAYOUTS {
                     for beta in [0.0, 1.0] {
-                        check_layouts(m, k, n, [la, lb, lc], beta);
+                        check_layouts::<f32>(m, k, n, [la, lb, lc], beta);
+                        check_layouts::<f64>(m, k, n, [la, lb, lc], beta);
                     }
                 }
             }
@@ -209,9 +212,14 @@ proptest! {
     fn random_shapes_and_layouts_give_the_exact_product(
         m in 0usize..80, k in 0usize..80, n in 0usize..140,
         layouts in prop::array::uniform3(0usize..LAYOUTS.len()),
-        beta in prop::sample::select(vec![0.0f32, 1.0, -2.0]),
+        beta in prop::sample::select(vec![0.0, 1.0, -2.0]),
+        double in prop::bool::ANY,
     ) {
-        check_layouts(m, k, n, layouts.map(|i| LAYOUTS[i]), beta);
+        if double {
+            check_layouts::<f64>(m, k, n, layouts.map(|i| LAYOUTS[i]), beta);
+        } else {
+            check_layouts::<f32>(m, k, n, layouts.map(|i| LAYOUTS[i]), beta);
+        }
     }
 }
 
