@@ -2,7 +2,8 @@
 # CI, the proof beyond the tests (issue 12): the library's tests under AddressSanitizer, the
 # thread pool's and the products' tests under ThreadSanitizer, Miri over the pool and the
 # portable code paths (x86-64 without its vector kernels, and 32-bit i686), and each
-# cargo-fuzz target for 60 s from seed corpora this script generates. Installs what it needs
+# cargo-fuzz target (the loaders, the shape operations, serve's request handling) for 60 s from
+# seed corpora this script generates. Installs what it needs
 # (a nightly toolchain with rust-src and miri, cargo-fuzz) when missing. About 20 minutes on
 # two cores, installs included.
 #
@@ -80,9 +81,11 @@ for part in $PARTS; do
         done
         ;;
     fuzz)
-        # Each target from the seeds for FUZZ_SECONDS. A crash, a leak, an input that takes more
-        # than 10 s, or an allocation past what the input backs (the targets' rules abort there)
-        # fails the step; the input is left in fuzz/artifacts/TARGET/ and printed in hex.
+        # Each target (`cargo fuzz list`: idx_raw, idx_gzip, checkpoint, shapes, serve) from the
+        # seeds for FUZZ_SECONDS. A crash, a leak, an input that takes more than 10 s, or an
+        # allocation past what the input backs (the targets' rules abort there) fails the step;
+        # the input is left in fuzz/artifacts/TARGET/ and printed in hex. `serve` answers over a
+        # loopback socket from a server thread that lives for the whole run.
         step "fuzz: seed corpora, then each target for ${FUZZ_SECONDS} s"
         python3 fuzz/make_seeds.py
         scratch=$(mktemp -d)

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes the fuzz targets' seed corpora into fuzz/corpus/<target>/ from small valid files made
 here (never the MNIST data): IDX images and labels files, raw and gzip-compressed; safetensors
-checkpoints of small MLPs in F32 and F64; and programs for the `shapes` target. The corpora are
+checkpoints of small MLPs in F32 and F64; programs for the `shapes` target; and HTTP requests
+for the `serve` target. The corpora are
 generated, not committed; running this again rewrites the seeds and leaves whatever the fuzzer
 added beside them.
 
@@ -121,5 +122,62 @@ programs = {
 }
 for name, data in programs.items():
     write("shapes", name, data)
+
+# ---------------------------------------------------------------- HTTP requests
+# One connection's bytes for `ferrograd serve` (the table of serve_oracle/mod.rs: /, /index.html,
+# /main.js, /model.safetensors, /mnist/t10k-labels-idx1-ubyte.gz, /config.json); the same kinds
+# as crates/ferrograd-cli/tests/fuzz_serve.rs. Nothing that serve_oracle::open_bug passes over
+# (a Content-Length of a million or more, HTTP/2.0 or 3.0).
+
+
+def request(method, path, version="HTTP/1.1", headers=(), body=b""):
+    head = f"{method} {path} {version}\r\n" + "".join(f"{h}\r\n" for h in headers) + "\r\n"
+    return head.encode() + body
+
+
+requests = {
+    "get-root": request("GET", "/", headers=["Host: localhost"]),
+    "get-model-close": request("GET", "/model.safetensors", headers=["Host: localhost", "Connection: close"]),
+    "head-index-1.0": request("HEAD", "/index.html", "HTTP/1.0"),
+    "get-query-fragment": request("GET", "/config.json?download=1#top"),
+    "get-mnist": request("GET", "/mnist/t10k-labels-idx1-ubyte.gz"),
+    "get-0.9": request("GET", "/main.js", "HTTP/0.9"),
+    "get-te-chunked": request("GET", "/model.safetensors", headers=["TE: chunked"]),
+    "get-upgrade": request("GET", "/", headers=["Connection: upgrade", "Upgrade: x"]),
+    "dotdot": request("GET", "/../../../../etc/passwd", headers=["Host: x"]),
+    "dotdot-encoded": request("GET", "/%2e%2e/%2e%2e/etc/passwd?x=1#y"),
+    "dotdot-inside": request("GET", "/mnist/../config.json"),
+    "double-slash": request("GET", "//etc/passwd"),
+    "nul": request("GET", "/index.html%00.txt"),
+    "absolute-form": request("GET", "http://localhost/config.json"),
+    "asterisk": request("OPTIONS", "*"),
+    "not-ascii": "GET /é HTTP/1.1\r\n\r\n".encode(),
+    "post-body": request("POST", "/config.json", headers=["Content-Length: 5"], body=b"hello"),
+    "delete": request("DELETE", "/"),
+    "lowercase-method": request("get", "/"),
+    "unknown-method": request("BREW", "/pot"),
+    "put-chunked": request("PUT", "/", headers=["Transfer-Encoding: chunked"], body=b"5\r\nhello\r\n0\r\n\r\n"),
+    "post-long-body": request("POST", "/", headers=["Content-Length: 999999"], body=b"GET / HTTP/1.1\r\n\r\n" * 60),
+    "post-short-body": request("POST", "/", headers=["Content-Length: 100"], body=b"abc"),
+    "expect-continue": request("GET", "/", headers=["Expect: 100-continue", "Content-Length: 3"], body=b"abc"),
+    "expect-other": request("GET", "/", headers=["Expect: teapot"]),
+    "pipelined": request("GET", "/config.json", headers=["Host: x"]) + request("GET", "/", headers=["Host: x"]),
+    "pipelined-head-get": request("HEAD", "/model.safetensors") + request("GET", "/model.safetensors"),
+    "pipelined-404-405-200": request("GET", "/nothing")
+    + request("POST", "/", headers=["Content-Length: 2"], body=b"hi")
+    + request("GET", "/"),
+    "after-1.0": request("GET", "/", "HTTP/1.0") + request("GET", "/"),
+    "bad-version": request("GET", "/", "HTTP/9.9"),
+    "two-spaces": b"GET  / HTTP/1.1\r\n\r\n",
+    "header-without-colon": request("GET", "/", headers=["no colon here"]),
+    "empty-lines": b"\r\n\r\n",
+    "no-line-end": b"GET",
+    "headers-cut": b"GET / HTTP/1.1\r\nHost: x",
+    "huge-header": request("GET", "/", headers=["X-Fill: " + "a" * 3000]),
+    "many-headers": request("GET", "/config.json", headers=[f"X-{i}: {i}" for i in range(300)]),
+    "long-dotdot-path": request("GET", "/" + "../" * 1000),
+}
+for name, data in requests.items():
+    write("serve", name, data)
 
 print(f"seed corpora written to {ROOT}")

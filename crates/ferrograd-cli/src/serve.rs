@@ -72,6 +72,32 @@ struct Entry {
     body: Arc<[u8]>,
 }
 
+/// Everything `serve` answers with, by URL path: filled at start, read by [`answer`].
+pub struct Table(HashMap<String, Entry>);
+
+impl Table {
+    /// A table of the given `(URL path, content type, body)` entries, such as
+    /// `("/index.html", "text/html", ...)`; `run` fills its own from the files it checks. For tests
+    /// and fuzzing of [`answer`].
+    pub fn new(entries: impl IntoIterator<Item = (String, &'static str, Vec<u8>)>) -> Table {
+        let entries = entries.into_iter().map(|(path, content_type, body)| {
+            let body = body.into();
+            (path, Entry { content_type, body })
+        });
+        Table(entries.collect())
+    }
+}
+
+/// Answers every request that reaches `server` from `table`, until the server is dropped: what
+/// `ferrograd serve` does once it has started.
+pub fn answer(server: &Server, table: &Table) {
+    for request in server.incoming_requests() {
+        let response = respond(&table.0, request.method(), request.url());
+        // A client that went away is its own business.
+        let _ = request.respond(response);
+    }
+}
+
 /// Reads everything `serve` offers, then answers requests until the process is stopped.
 pub fn run(args: &ServeArgs) -> Result<(), CliError> {
     let page = args.page.clone().unwrap_or_else(default_page_dir);
@@ -129,11 +155,7 @@ pub fn run(args: &ServeArgs) -> Result<(), CliError> {
         )),
     );
     let _ = out.flush();
-    for request in server.incoming_requests() {
-        let response = respond(&table, request.method(), request.url());
-        // A client that went away is its own business.
-        let _ = request.respond(response);
-    }
+    answer(&server, &Table(table));
     Ok(())
 }
 
