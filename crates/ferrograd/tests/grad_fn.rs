@@ -100,6 +100,51 @@ fn backward_retaining_grads_keeps_every_intermediate_gradient() {
 }
 
 #[test]
+fn retained_gradients_share_buffers_yet_each_tensor_keeps_its_own() {
+    // `x` reaches `a` twice, `a` reaches `c` twice (through `b` and directly), and the additions
+    // pass one gradient on to both inputs: the walk's shared buffers meet at every node.
+    let x = Tensor::from_array(array![[0.5f64, -1.0], [2.0, 0.25]]).requires_grad();
+    let a = &x + &x;
+    let b = a.exp();
+    let c = &b + &a;
+    let loss = (&c * &c).sum_all();
+    let grads = || [&x, &a, &b, &c].map(|t| t.grad().unwrap());
+    loss.try_backward_retaining_grads().unwrap();
+    let first = grads();
+    let dc = c.to_array() * 2.0;
+    assert_eq!(first[3], dc);
+    assert_eq!(first[2], dc);
+    assert_eq!(first[1], &dc * &b.to_array() + &dc);
+    assert_eq!(first[0], &first[1] + &first[1]);
+    // A second pass adds the same again into each tensor's gradient, and into nothing else's.
+    loss.try_backward_retaining_grads().unwrap();
+    for (twice, once) in grads().iter().zip(&first) {
+        assert_eq!(twice, &(once * 2.0));
+    }
+    // So does a plain pass into the leaf, and writing one gradient leaves the others as they were.
+    c.set_grad(None).unwrap();
+    loss.try_backward().unwrap();
+    assert_eq!(x.grad().unwrap(), &first[0] * 3.0);
+    assert_eq!(b.grad().unwrap(), &first[2] * 2.0);
+    assert_eq!(c.grad(), None);
+}
+
+#[test]
+fn a_retained_gradient_lent_out_is_its_own_tensors_alone() {
+    // `c = b + a` passes one gradient buffer unchanged to `b`: the two keep it shared until one is
+    // lent out, which then gets a buffer of its own (the same one each time it is lent again).
+    let a = Tensor::from_array(array![1.0f64, 2.0]).requires_grad();
+    let b = a.exp();
+    let c = &b + &a;
+    (&c * &c).sum_all().try_backward_retaining_grads().unwrap();
+    let (b_grad, c_grad) = (b.shared_grad().unwrap(), c.shared_grad().unwrap());
+    assert_ne!(b_grad.as_ptr(), c_grad.as_ptr());
+    assert_eq!(b_grad, c_grad);
+    assert_eq!(b.shared_grad().unwrap().as_ptr(), b_grad.as_ptr());
+    assert_eq!(c.shared_grad().unwrap().as_ptr(), c_grad.as_ptr());
+}
+
+#[test]
 fn plain_backward_keeps_only_leaves_gradients_and_gives_the_same_ones() {
     let run = |retain: bool| {
         let (a, b) = operands();

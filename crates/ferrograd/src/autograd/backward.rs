@@ -55,7 +55,8 @@ impl<T: Element> Tensor<T> {
     /// [`try_backward`](Self::try_backward) that also keeps the gradient of every intermediate
     /// result the walk passes through, as the original Python design does (each tensor that
     /// requires grad ends with its `.grad`). Plain `backward` keeps only leaves' gradients, as
-    /// PyTorch does; keeping the others costs a copy of each.
+    /// PyTorch does. A kept gradient shares its buffer with the one the walk passes on (no copy);
+    /// whichever is written to later gets a copy of its own first (copy-on-write).
     ///
     /// ```
     /// use ferrograd::Tensor;
@@ -109,10 +110,10 @@ impl<T: Element> Tensor<T> {
             });
         }
         check_shapes(self)?;
-        let input_grads = derivative(op, &self.data(), grad);
+        let input_grads = derivative(op, &self.data(), grad.into_shared());
         for (input, input_grad) in op.inputs.iter().zip(input_grads) {
             if let Some(input_grad) = input_grad {
-                let input_grad = broadcast_grad_accumulate(input.data().shape(), input_grad);
+                let input_grad = summed_to(&input.data(), input_grad);
                 input.gradient_mut().add(input_grad);
             }
         }
@@ -148,8 +149,11 @@ impl<T: Element> Tensor<T> {
             .enumerate()
             .map(|(i, t)| (t.node_ptr(), i))
             .collect();
-        let mut grads: Vec<Option<ArrayD<T>>> = vec![None; order.len()];
-        grads[order.len() - 1] = Some(grad);
+        // Gradients are shared buffers: a gradient kept by `retain`, passed on unchanged (an
+        // addition's) or handed to several inputs is one buffer, not a copy each. Whatever writes
+        // to one while it is shared works on a copy of its own (copy-on-write).
+        let mut grads: Vec<Option<ArcArray<T, IxDyn>>> = vec![None; order.len()];
+        grads[order.len() - 1] = Some(grad.into_shared());
         for (i, tensor) in order.iter().enumerate().rev() {
             let Some(grad) = grads[i].take() else {
                 continue;
@@ -166,15 +170,42 @@ impl<T: Element> Tensor<T> {
                 let Some(input_grad) = input_grad else {
                     continue;
                 };
-                let input_grad = broadcast_grad_accumulate(input.data().shape(), input_grad);
+                let input_grad = summed_to(&input.data(), input_grad);
                 let slot = &mut grads[position[&input.node_ptr()]];
-                match slot {
-                    Some(sum) => *sum += &input_grad,
-                    None => *slot = Some(input_grad),
-                }
+                *slot = Some(match slot.take() {
+                    Some(sum) => add(sum, input_grad),
+                    None => input_grad,
+                });
             }
         }
         Ok(())
+    }
+}
+
+/// `grad` summed back over the axes along which `input` was broadcast; `grad` itself when it
+/// already has `input`'s shape.
+fn summed_to<T: Element>(
+    input: &ArcArray<T, IxDyn>,
+    grad: ArcArray<T, IxDyn>,
+) -> ArcArray<T, IxDyn> {
+    if grad.shape() == input.shape() {
+        grad
+    } else {
+        broadcast_grad_accumulate(input.shape(), grad.view()).into_shared()
+    }
+}
+
+/// `a + b`, in the buffer of whichever of them nothing else holds, else in a new one. (Addition
+/// commutes exactly, so the buffer chosen does not change the bits.)
+fn add<T: Element>(mut a: ArcArray<T, IxDyn>, mut b: ArcArray<T, IxDyn>) -> ArcArray<T, IxDyn> {
+    if a.is_unique() {
+        a += &b;
+        a
+    } else if b.is_unique() && b.shape() == a.shape() {
+        b += &a;
+        b
+    } else {
+        (&a + &b).into_shared()
     }
 }
 
@@ -227,11 +258,14 @@ fn topological_order<T: Element>(root: &Tensor<T>) -> Vec<Tensor<T>> {
 /// The gradient of each input of `op` (in order; `None` for inputs that need none), given the
 /// operation's output `out` and the gradient `grad` flowing into it. Gradients may still have the
 /// broadcast output's shape; the caller sums them back to each input's shape.
+///
+/// The result is computed in `grad`'s buffer when nothing else holds it (plain backward), and in
+/// a new one when it is shared (a retained gradient); the arithmetic is the same either way.
 fn derivative<T: Element>(
     op: &Op<T>,
     out: &ArcArray<T, IxDyn>,
-    grad: ArrayD<T>,
-) -> Vec<Option<ArrayD<T>>> {
+    grad: ArcArray<T, IxDyn>,
+) -> Vec<Option<ArcArray<T, IxDyn>>> {
     let needs = |k: usize| op.inputs[k].needs_grad();
     if grad.is_empty() {
         // Sums over no elements: zeros. The derivatives below would still walk every (empty)
@@ -245,18 +279,30 @@ fn derivative<T: Element>(
     let one = T::one();
     match op.kind {
         OpKind::Add => vec![needs(0).then(|| grad.clone()), needs(1).then_some(grad)],
-        OpKind::Sub => vec![needs(0).then(|| grad.clone()), needs(1).then(|| -grad)],
-        OpKind::Mul => vec![
-            needs(0).then(|| &grad * &*input(1)),
-            needs(1).then(|| &grad * &*input(0)),
+        OpKind::Sub => vec![
+            needs(0).then(|| grad.clone()),
+            needs(1).then(|| map(grad, |g| -g)),
         ],
-        // d(a/b)/da = 1/b, d(a/b)/db = -a/b²
-        OpKind::Div => {
-            let b = input(1);
+        OpKind::Mul => {
+            let da = needs(0).then(|| zip_with(grad.clone(), &input(1), |g, b| g * b));
             vec![
-                needs(0).then(|| &grad / &*b),
-                needs(1).then(|| -(&grad * &*input(0)) / &b.mapv(|v| v * v)),
+                da,
+                needs(1).then(|| zip_with(grad, &input(0), |g, a| g * a)),
             ]
+        }
+        // d(a/b)/da = 1/b, d(a/b)/db = -a/b² (as -(g·a) / (b·b))
+        OpKind::Div => {
+            let (a, b) = (input(0), input(1));
+            let da = needs(0).then(|| zip_with(grad.clone(), &b, |g, b| g / b));
+            let db = needs(1).then(|| {
+                let mut db = grad.into_owned();
+                Zip::from(&mut db)
+                    .and_broadcast(&*a)
+                    .and_broadcast(&*b)
+                    .for_each(|g, &a, &b| *g = -(*g * a) / (b * b));
+                db.into_shared()
+            });
+            vec![da, db]
         }
         // C = A·B (+ bias): dA = G·Bᵀ, dB = Aᵀ·G, d(bias) = G (summed to its shape by the
         // caller); a leaf's share of a product goes straight into its gradient buffer.
@@ -269,7 +315,7 @@ fn derivative<T: Element>(
                         target.gradient_mut().add_product(x, y);
                         None
                     } else {
-                        Some(matmul(x, y).into_dyn())
+                        Some(matmul(x, y).into_dyn().into_shared())
                     }
                 };
                 vec![
@@ -282,9 +328,9 @@ fn derivative<T: Element>(
             }
             grads
         }
-        OpKind::Neg => vec![Some(-grad)],
-        OpKind::Exp => vec![Some(grad * out)],
-        OpKind::Log => vec![Some(grad / &*input(0))],
+        OpKind::Neg => vec![Some(map(grad, |g| -g))],
+        OpKind::Exp => vec![Some(zip_with(grad, out, |g, y| g * y))],
+        OpKind::Log => vec![Some(zip_with(grad, &input(0), |g, x| g / x))],
         OpKind::Tanh => vec![Some(zip_with(grad, out, |g, y| g * (one - y * y)))],
         OpKind::Relu => vec![Some(zip_with(grad, &input(0), |g, x| {
             if x > T::zero() { g } else { T::zero() }
@@ -298,37 +344,48 @@ fn derivative<T: Element>(
         }
         OpKind::Mean { axis, keepdims } => {
             let x = input(0);
-            let count = axis.map_or(x.len(), |a| x.shape()[a]);
-            let grad = grad / T::from_f64(count as f64);
+            let count = T::from_f64(axis.map_or(x.len(), |a| x.shape()[a]) as f64);
+            let grad = map(grad, |g| g / count);
             vec![Some(expand(grad, axis, keepdims, x.shape()))]
         }
         OpKind::Max { axis, keepdims } => {
+            let grad = grad.into_owned();
             vec![Some(max_derivative(&input(0), out, grad, axis, keepdims))]
         }
         OpKind::Reshape => {
             let shape = IxDyn(input(0).shape());
+            let grad = grad.into_owned();
+            let grad = if grad.is_standard_layout() {
+                grad
+            } else {
+                grad.as_standard_layout().into_owned()
+            };
             vec![Some(
-                grad.as_standard_layout()
-                    .into_owned()
-                    .into_shape_with_order(shape)
-                    .expect("same element count"),
+                grad.into_shape_with_order(shape)
+                    .expect("same element count")
+                    .into_shared(),
             )]
         }
         OpKind::Transpose => vec![Some(grad.reversed_axes())],
         // y = softmax(x): dx = y ⊙ (g - Σ g⊙y)
         OpKind::Softmax { axis } => {
             let dot = (&grad * out).sum_axis(Axis(axis)).insert_axis(Axis(axis));
-            vec![Some(out * &(grad - &dot))]
+            let mut dx = grad.into_owned();
+            Zip::from(&mut dx)
+                .and(out)
+                .and_broadcast(&dot)
+                .for_each(|g, &y, &s| *g = y * (*g - s));
+            vec![Some(dx.into_shared())]
         }
         // y = log_softmax(x): dx = g - softmax(x) ⊙ Σ g
         OpKind::LogSoftmax { axis } => {
             let total = grad.sum_axis(Axis(axis)).insert_axis(Axis(axis));
-            let mut dx = grad;
+            let mut dx = grad.into_owned();
             Zip::from(&mut dx)
                 .and(out)
                 .and_broadcast(&total)
                 .for_each(|d, &y, &s| *d -= y.exp() * s);
-            vec![Some(dx)]
+            vec![Some(dx.into_shared())]
         }
     }
 }
@@ -340,25 +397,44 @@ fn as_matrix<T: Element, S: Data<Elem = T>>(x: &ArrayBase<S, IxDyn>) -> ArrayVie
         .expect("matmul operands are 2-d")
 }
 
-/// `f(grad, other)` element by element, reusing `grad`'s buffer.
+/// `f(g)` for each element `g` of `grad`, in its buffer when nothing else holds it.
+fn map<T: Element>(mut grad: ArcArray<T, IxDyn>, f: impl Fn(T) -> T) -> ArcArray<T, IxDyn> {
+    if grad.is_unique() {
+        grad.mapv_inplace(f);
+        grad
+    } else {
+        grad.mapv(f).into_shared()
+    }
+}
+
+/// `f(g, o)` for each element `g` of `grad` and `o` of `other` (broadcast to `grad`'s shape), in
+/// `grad`'s buffer when nothing else holds it.
 fn zip_with<T: Element>(
-    mut grad: ArrayD<T>,
+    mut grad: ArcArray<T, IxDyn>,
     other: &ArcArray<T, IxDyn>,
     f: impl Fn(T, T) -> T,
-) -> ArrayD<T> {
-    Zip::from(&mut grad)
-        .and(other)
-        .for_each(|g, &o| *g = f(*g, o));
-    grad
+) -> ArcArray<T, IxDyn> {
+    if grad.is_unique() {
+        Zip::from(&mut grad)
+            .and_broadcast(other)
+            .for_each(|g, &o| *g = f(*g, o));
+        grad
+    } else {
+        Zip::from(&grad)
+            .and_broadcast(other)
+            .map_collect(|&g, &o| f(g, o))
+            .into_shared()
+    }
 }
 
 /// The gradient of a reduction's output, spread back over the reduced axes of `shape`.
-fn expand<T: Element>(
-    grad: ArrayD<T>,
+fn expand<T: Element, S: Data<Elem = T>>(
+    grad: ArrayBase<S, IxDyn>,
     axis: Option<usize>,
     keepdims: bool,
     shape: &[usize],
-) -> ArrayD<T> {
+) -> ArcArray<T, IxDyn> {
+    let grad = grad.view();
     let kept = match (axis, keepdims) {
         (_, true) => grad,
         (Some(axis), false) => grad.insert_axis(Axis(axis)),
@@ -368,7 +444,7 @@ fn expand<T: Element>(
     };
     kept.broadcast(IxDyn(shape))
         .expect("reduced shape broadcasts back")
-        .to_owned()
+        .to_shared()
 }
 
 /// Max's gradient: each reduced slice's gradient goes to its maximal elements, split evenly
@@ -379,8 +455,8 @@ fn max_derivative<T: Element>(
     grad: ArrayD<T>,
     axis: Option<usize>,
     keepdims: bool,
-) -> ArrayD<T> {
-    let max = expand(out.to_owned(), axis, keepdims, x.shape());
+) -> ArcArray<T, IxDyn> {
+    let max = expand(out.view(), axis, keepdims, x.shape());
     let mask = Zip::from(x)
         .and(&max)
         .map_collect(|&v, &m| if v == m { T::one() } else { T::zero() });
@@ -396,5 +472,5 @@ fn max_derivative<T: Element>(
         keepdims,
         x.shape(),
     );
-    mask * share
+    (mask * share).into_shared()
 }

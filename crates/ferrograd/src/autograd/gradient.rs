@@ -10,10 +10,14 @@ use crate::kernels::{matmul, matmul_into};
 /// gradient is written straight into the buffer by GEMM (`C = A·B`, then `C += A·B`).
 ///
 /// The buffer is reference counted, so that [`Tensor::shared_grad`](crate::Tensor::shared_grad)
-/// can lend it out; a write while it is lent goes to a copy (copy-on-write).
+/// can lend it out; a write while it is lent goes to a copy (copy-on-write). Backward may store a
+/// buffer that other tensors' gradients share (`shared`); [`unshared`](Self::unshared) gives
+/// this tensor a copy of its own before the buffer is lent where copy-on-write does not reach
+/// (the Python module's writeable NumPy views).
 pub(crate) struct Gradient<T> {
     sum: Option<ArcArray<T, IxDyn>>,
     zeroed: bool,
+    shared: bool,
 }
 
 impl<T: Element> Gradient<T> {
@@ -21,6 +25,7 @@ impl<T: Element> Gradient<T> {
         Gradient {
             sum: None,
             zeroed: false,
+            shared: false,
         }
     }
 
@@ -31,8 +36,21 @@ impl<T: Element> Gradient<T> {
                 sum.fill(T::zero());
             }
             self.zeroed = false;
+            self.shared = false; // the write above went to a buffer of its own
         }
         self.sum.as_ref()
+    }
+
+    /// [`get`](Self::get), after copying the buffer if other gradients still share it, so that
+    /// writes into it reach this tensor's gradient and no other.
+    pub(crate) fn unshared(&mut self) -> Option<&ArcArray<T, IxDyn>> {
+        if let Some(sum) = self.sum.as_mut().filter(|_| self.shared)
+            && !sum.is_unique()
+        {
+            *sum = sum.to_owned().into_shared();
+        }
+        self.shared = false;
+        self.get()
     }
 
     /// The gradient as last read by [`get`](Self::get), which brings a zeroed buffer up to date.
@@ -50,20 +68,27 @@ impl<T: Element> Gradient<T> {
     pub(crate) fn set(&mut self, grad: Option<ArrayD<T>>) {
         self.sum = grad.map(|g| g.as_standard_layout().into_owned().into_shared());
         self.zeroed = false;
+        self.shared = false;
     }
 
     /// Adds `grad`, kept row-major whatever layout the derivative produced (a transpose's is not).
     /// A buffer of another shape (the tensor's data was replaced by data of another shape) is
-    /// replaced rather than added to.
-    pub(crate) fn add(&mut self, grad: ArrayD<T>) {
+    /// replaced rather than added to. A row-major `grad` arriving at an empty gradient is kept
+    /// as it is, sharing its buffer with whoever else holds it (copy-on-write keeps them apart).
+    pub(crate) fn add(&mut self, grad: ArcArray<T, IxDyn>) {
         match &mut self.sum {
             Some(sum) if sum.shape() != grad.shape() => self.sum = None,
             _ => {}
         }
+        // A write into the buffer leaves it this gradient's alone (copy-on-write).
+        self.shared = false;
         match &mut self.sum {
             Some(sum) if self.zeroed => sum.assign(&grad),
             Some(sum) => *sum += &grad,
-            None if grad.is_standard_layout() => self.sum = Some(grad.into_shared()),
+            None if grad.is_standard_layout() => {
+                self.shared = !grad.is_unique();
+                self.sum = Some(grad);
+            }
             None => self.sum = Some(grad.as_standard_layout().into_owned().into_shared()),
         }
         self.zeroed = false;
@@ -81,5 +106,6 @@ impl<T: Element> Gradient<T> {
             _ => self.sum = Some(matmul(a, b).into_dyn().into_shared()),
         }
         self.zeroed = false;
+        self.shared = false;
     }
 }

@@ -226,9 +226,12 @@ impl<T: Element> Tensor<T> {
 
     /// A handle to the accumulated gradient's buffer, without copying, if there is one; like
     /// [`shared_data`](Self::shared_data), it stays valid whatever happens to the tensor, and
-    /// later backward passes write into a copy while it is alive.
+    /// later backward passes write into a copy while it is alive. The buffer is this tensor's
+    /// alone: a gradient that backward left shared with other tensors' (an addition passes one
+    /// gradient to both inputs) is copied first, so that writes through a raw view of the
+    /// buffer, as the Python module's NumPy arrays make, change this tensor's gradient only.
     pub fn shared_grad(&self) -> Option<ArcArray<T, IxDyn>> {
-        self.node.grad.borrow_mut().get().cloned()
+        self.node.grad.borrow_mut().unshared().cloned()
     }
 
     /// Replaces the accumulated gradient (`None` clears it, as before any backward pass). The
