@@ -270,7 +270,7 @@ fn derivative<T: Element>(
     if grad.is_empty() {
         // Sums over no elements: zeros. The derivatives below would still walk every (empty)
         // row of the gradient, as many as its other sizes multiply to.
-        let zeros = |k: usize| ArrayD::zeros(op.inputs[k].data().raw_dim());
+        let zeros = |k: usize| ArcArray::zeros(op.inputs[k].data().raw_dim());
         return (0..op.inputs.len())
             .map(|k| needs(k).then(|| zeros(k)))
             .collect();
