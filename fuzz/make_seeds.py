@@ -126,8 +126,7 @@ for name, data in programs.items():
 # ---------------------------------------------------------------- HTTP requests
 # One connection's bytes for `ferrograd serve` (the table of serve_oracle/mod.rs: /, /index.html,
 # /main.js, /model.safetensors, /mnist/t10k-labels-idx1-ubyte.gz, /config.json); the same kinds
-# as crates/ferrograd-cli/tests/fuzz_serve.rs. Nothing that serve_oracle::open_bug passes over
-# (a Content-Length of a million or more, HTTP/2.0 or 3.0).
+# as crates/ferrograd-cli/tests/fuzz_serve.rs.
 
 
 def request(method, path, version="HTTP/1.1", headers=(), body=b""):
@@ -168,6 +167,10 @@ requests = {
     + request("GET", "/"),
     "after-1.0": request("GET", "/", "HTTP/1.0") + request("GET", "/"),
     "bad-version": request("GET", "/", "HTTP/9.9"),
+    "http-2": request("GET", "/", "HTTP/2.0"),
+    "http-3-then-1.1": request("HEAD", "/", "HTTP/3.0") + request("GET", "/"),
+    "huge-content-length": request("GET", "/", headers=["Content-Length: 99999999999999"]),
+    "bare-lf": b"\r\n\nGET /main.js HTTP/1.1\nHost: x\n\n",
     "two-spaces": b"GET  / HTTP/1.1\r\n\r\n",
     "header-without-colon": request("GET", "/", headers=["no colon here"]),
     "empty-lines": b"\r\n\r\n",

@@ -5,16 +5,22 @@
 //! (checked to parse) and `config.json`, which tells the page what is there. A request is
 //! answered by looking its path up in that table, so no request path ever reaches the file
 //! system.
+//!
+//! The HTTP is HTTP/1.x over std's `TcpListener`, with `httparse` reading the request's head:
+//! one request per connection, answered with `Connection: close`; a head of at most
+//! [`MAX_HEAD`] bytes, read within [`HEAD_WITHIN`]; no request body ever read, whatever its
+//! declared length. Whatever a client sends ends in a response (or, for a client that sent
+//! nothing, none), never in a panic, an abort or an allocation past [`MAX_HEAD`].
 
 use std::collections::HashMap;
-use std::io::{Cursor, Write as _};
-use std::net::SocketAddr;
+use std::io::{ErrorKind, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use ferrograd::data::{FILE_NAMES, Mnist};
 use ferrograd::nn::{Activation, Mlp, load_bytes};
-use tiny_http::{Header, Method, Response, Server, StatusCode};
 
 use crate::cli::ServeArgs;
 use crate::data_source;
@@ -88,13 +94,139 @@ impl Table {
     }
 }
 
-/// Answers every request that reaches `server` from `table`, until the server is dropped: what
-/// `ferrograd serve` does once it has started.
-pub fn answer(server: &Server, table: &Table) {
-    for request in server.incoming_requests() {
-        let response = respond(&table.0, request.method(), request.url());
-        // A client that went away is its own business.
-        let _ = request.respond(response);
+/// Answers every connection that reaches `listener` from `table`, for as long as the process
+/// runs: what `ferrograd serve` does once it has started. Each connection gets one response to
+/// its one request, then is closed (see `connection`).
+///
+/// Each connection is handled on a thread of its own, which ends within [`HEAD_WITHIN`] of the
+/// connection's start, plus the time to write the answer (each write may wait 10 s for the
+/// client to read), plus at most 2 s of reading what the client still sends: a slow or silent
+/// client holds only its own thread, never the others'. The number of threads
+/// is not bounded, which is fine for a local development server (it listens on 127.0.0.1 unless
+/// told otherwise); a server facing the internet would want a bounded pool.
+pub fn answer(listener: &TcpListener, table: &Table) {
+    std::thread::scope(|scope| {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else {
+                // A connection that failed before it was accepted, or no file descriptor left
+                // (then it fails again at once): wait a little rather than spin.
+                std::thread::sleep(Duration::from_millis(10));
+                continue;
+            };
+            // If the system has no thread to spare, the connection is dropped: closed, unanswered.
+            let _ = std::thread::Builder::new()
+                .name("serve connection".into())
+                .spawn_scoped(scope, move || connection(stream, table));
+        }
+    });
+}
+
+/// The most a request's head (request line and headers) may take; a longer one gets `431`.
+pub const MAX_HEAD: usize = 16 * 1024;
+
+/// The most header lines a request may have; more get `431`.
+const MAX_HEADERS: usize = 100;
+
+/// How long a client has from connecting to the end of its request's head.
+pub const HEAD_WITHIN: Duration = Duration::from_secs(10);
+
+/// How long one write of the answer may wait for the client to read.
+const WRITE_WITHIN: Duration = Duration::from_secs(10);
+
+/// How long, and how many bytes, a connection is read after its answer, before it is closed.
+const LINGER: (Duration, usize) = (Duration::from_secs(2), 1 << 20);
+
+/// Answers one connection and closes it: reads the request's head (never its body), writes one
+/// response with `Connection: close`, and closes. Nothing it is sent can make it panic, allocate
+/// more than [`MAX_HEAD`] bytes, or wait longer than its timeouts.
+fn connection(mut stream: TcpStream, table: &Table) {
+    let Some(response) = read_request(&mut stream, table) else {
+        return;
+    };
+    let _ = stream.set_write_timeout(Some(WRITE_WITHIN));
+    // A client that went away is its own business.
+    if response.write_to(&mut stream).is_err() {
+        return;
+    }
+    // Closing with unread bytes (a body, a second request) would make the system reset the
+    // connection, and the client could lose the answer: say we are done, then read and drop
+    // what the client still sends, for a while, and close.
+    let _ = stream.shutdown(Shutdown::Write);
+    let deadline = Instant::now() + LINGER.0;
+    let mut scratch = [0; 4096];
+    let mut drained = 0;
+    while drained < LINGER.1 {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
+            break;
+        }
+        match stream.read(&mut scratch) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => drained += n,
+        }
+    }
+}
+
+/// Reads a request's head off `stream` and the response to it, or `None` if the client sent
+/// nothing, or went away.
+fn read_request(stream: &mut TcpStream, table: &Table) -> Option<Response> {
+    let deadline = Instant::now() + HEAD_WITHIN;
+    let mut head = vec![0; MAX_HEAD];
+    let mut len = 0;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
+            return (len > 0).then(|| Response::error(408));
+        }
+        let read = match stream.read(&mut head[len..]) {
+            Ok(read) => read,
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                return (len > 0).then(|| Response::error(408));
+            }
+            Err(_) => return None,
+        };
+        len += read;
+        // A head ends at a line end: parse only when a line is complete, at the end of the
+        // connection, or when the head has no room left.
+        let full = len == MAX_HEAD;
+        if read == 0 || full || head[len - read..len].contains(&b'\n') {
+            let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+            let mut request = httparse::Request::new(&mut headers);
+            let response = match request.parse(&head[..len]) {
+                Ok(httparse::Status::Complete(_)) => {
+                    let method = request.method.unwrap_or_default();
+                    let path = request.path.unwrap_or_default();
+                    respond(&table.0, method, path)
+                }
+                Err(httparse::Error::Version) => Response::error(version_status(&head[..len])),
+                Err(httparse::Error::TooManyHeaders) => Response::error(431),
+                Err(_) => Response::error(400),
+                Ok(httparse::Status::Partial) if full => Response::error(431),
+                Ok(httparse::Status::Partial) if read == 0 => {
+                    // The client stopped sending inside the head: nothing, or a request cut short.
+                    return (len > 0).then(|| Response::error(400));
+                }
+                Ok(httparse::Status::Partial) => continue,
+            };
+            return Some(response);
+        }
+    }
+}
+
+/// The status for a request line whose version httparse refuses: `505` if it is `HTTP/` and a
+/// digit (an HTTP version, not 1.0 or 1.1), `400` if it is no HTTP version at all.
+fn version_status(head: &[u8]) -> u16 {
+    let start = head.iter().position(|b| !matches!(b, b'\r' | b'\n'));
+    let line = &head[start.unwrap_or(head.len())..];
+    let line = line
+        .split(|b| matches!(b, b'\r' | b'\n'))
+        .next()
+        .unwrap_or_default();
+    let version = line.splitn(3, |b| *b == b' ').nth(2).unwrap_or_default();
+    match version {
+        [b'H', b'T', b'T', b'P', b'/', digit, ..] if digit.is_ascii_digit() => 505,
+        _ => 400,
     }
 }
 
@@ -130,17 +262,12 @@ pub fn run(args: &ServeArgs) -> Result<(), CliError> {
     );
 
     let addr = SocketAddr::new(args.host, args.port);
-    let server = Server::http(addr).map_err(|e| ServeError::Listen {
+    let listen_error = |e: std::io::Error| ServeError::Listen {
         addr,
         reason: e.to_string(),
-    })?;
-    let bound = server
-        .server_addr()
-        .to_ip()
-        .ok_or_else(|| ServeError::Listen {
-            addr,
-            reason: "not an IP address".into(),
-        })?;
+    };
+    let listener = TcpListener::bind(addr).map_err(listen_error)?;
+    let bound = listener.local_addr().map_err(listen_error)?;
     let mut out = std::io::stdout();
     let _ = writeln!(
         out,
@@ -155,7 +282,7 @@ pub fn run(args: &ServeArgs) -> Result<(), CliError> {
         )),
     );
     let _ = out.flush();
-    answer(&server, &Table(table));
+    answer(&listener, &Table(table));
     Ok(())
 }
 
@@ -228,37 +355,83 @@ fn data_files(
 }
 
 /// The answer to a request for `url`: its table entry, 404 for anything not in the table, 405
-/// for methods other than GET and HEAD.
-fn respond(
-    table: &HashMap<String, Entry>,
-    method: &Method,
-    url: &str,
-) -> Response<Cursor<Arc<[u8]>>> {
-    let header = |name: &str, value: &str| {
-        Header::from_bytes(name.as_bytes(), value.as_bytes()).expect("a valid ASCII header")
-    };
-    let answer = |status: u16, content_type: &str, body: Arc<[u8]>| {
-        let len = body.len();
-        Response::new(
-            StatusCode(status),
-            vec![
-                header("Content-Type", content_type),
-                header("X-Content-Type-Options", "nosniff"),
-            ],
-            Cursor::new(body),
-            Some(len),
-            None,
-        )
-    };
-    let text = "text/plain; charset=utf-8";
-    if !matches!(method, Method::Get | Method::Head) {
-        return answer(405, text, Arc::from(&b"only GET and HEAD\n"[..]))
-            .with_header(header("Allow", "GET, HEAD"));
+/// for methods other than GET and HEAD (which are case-sensitive: `get` is another method).
+fn respond(table: &HashMap<String, Entry>, method: &str, url: &str) -> Response {
+    if !matches!(method, "GET" | "HEAD") {
+        return Response::error(405);
     }
+    let head_only = method == "HEAD";
     let path = url.split(['?', '#']).next().unwrap_or_default();
     match table.get(path) {
-        Some(entry) => answer(200, entry.content_type, Arc::clone(&entry.body))
-            .with_header(header("Cache-Control", "no-cache")),
-        None => answer(404, text, Arc::from(&b"not found\n"[..])),
+        Some(entry) => Response {
+            status: 200,
+            entry: entry.clone(),
+            head_only,
+        },
+        None => Response {
+            head_only,
+            ..Response::error(404)
+        },
+    }
+}
+
+/// One response, always closing the connection.
+struct Response {
+    status: u16,
+    entry: Entry,
+    /// An answer to HEAD: the headers of the answer to GET, no body.
+    head_only: bool,
+}
+
+impl Response {
+    /// A plain-text response with a status other than 200, saying what went wrong.
+    fn error(status: u16) -> Response {
+        let body: &[u8] = match status {
+            400 => b"bad request\n",
+            404 => b"not found\n",
+            405 => b"only GET and HEAD\n",
+            408 => b"the request took too long\n",
+            431 => b"request head too large\n",
+            _ => b"only HTTP/1.0 and HTTP/1.1\n",
+        };
+        let entry = Entry {
+            content_type: "text/plain; charset=utf-8",
+            body: body.into(),
+        };
+        Response {
+            status,
+            entry,
+            head_only: false,
+        }
+    }
+
+    /// Writes the response: its head, then its body unless it answers HEAD.
+    fn write_to(&self, out: &mut impl Write) -> std::io::Result<()> {
+        let reason = match self.status {
+            200 => "OK",
+            400 => "Bad Request",
+            404 => "Not Found",
+            405 => "Method Not Allowed",
+            408 => "Request Timeout",
+            431 => "Request Header Fields Too Large",
+            _ => "HTTP Version Not Supported",
+        };
+        let extra = match self.status {
+            200 => "Cache-Control: no-cache\r\n",
+            405 => "Allow: GET, HEAD\r\n",
+            _ => "",
+        };
+        let Entry { content_type, body } = &self.entry;
+        let head = format!(
+            "HTTP/1.1 {} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\
+             X-Content-Type-Options: nosniff\r\n{extra}Connection: close\r\n\r\n",
+            self.status,
+            body.len(),
+        );
+        out.write_all(head.as_bytes())?;
+        if !self.head_only {
+            out.write_all(body)?;
+        }
+        out.flush()
     }
 }
