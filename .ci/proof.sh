@@ -6,7 +6,7 @@
 # seed corpora this script generates. Installs what it needs
 # (a nightly toolchain with rust-src and miri, cargo-fuzz) when missing. In a fresh clone on two
 # cores with the toolchain installed, 2026-11-30: ASan 6 min, TSan 3, Miri 16, the fuzz build
-# (the `serve` target compiles the CLI's dependencies with ASan) 5.6, the six fuzz runs 6.
+# (the `serve` target compiles the CLI's dependencies with ASan) 5.6, the five fuzz runs 5.
 #
 #   bash .ci/proof.sh                  # everything
 #   FUZZ_SECONDS=600 bash .ci/proof.sh fuzz     # one part: asan, tsan, miri or fuzz
