@@ -156,13 +156,30 @@ fn connection(mut stream: TcpStream, table: &Table) {
     let mut scratch = [0; 4096];
     let mut drained = 0;
     while drained < LINGER.1 {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
-            break;
-        }
-        match stream.read(&mut scratch) {
+        match read_before(&mut stream, &mut scratch, deadline) {
             Ok(0) | Err(_) => break,
             Ok(n) => drained += n,
+        }
+    }
+}
+
+/// Reads into `buf` what `stream` sends before `deadline`: `Ok(0)` at the end of the stream, an
+/// error of kind `TimedOut` (or `WouldBlock`, as the system reports it) when the deadline passes
+/// first. The one place where reads wait, so that no client can hold a connection past it.
+fn read_before(
+    stream: &mut TcpStream,
+    buf: &mut [u8],
+    deadline: Instant,
+) -> std::io::Result<usize> {
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(ErrorKind::TimedOut.into());
+        }
+        stream.set_read_timeout(Some(left))?;
+        match stream.read(buf) {
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            read => return read,
         }
     }
 }
@@ -174,13 +191,8 @@ fn read_request(stream: &mut TcpStream, table: &Table) -> Option<Response> {
     let mut head = vec![0; MAX_HEAD];
     let mut len = 0;
     loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
-            return (len > 0).then(|| Response::error(408));
-        }
-        let read = match stream.read(&mut head[len..]) {
+        let read = match read_before(stream, &mut head[len..], deadline) {
             Ok(read) => read,
-            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
                 return (len > 0).then(|| Response::error(408));
             }
