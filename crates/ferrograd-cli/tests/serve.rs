@@ -56,6 +56,18 @@ fn start(args: &[&str]) -> Server {
     start_with_cache(args, None)
 }
 
+/// [`start`] serving everything [`fixture`] made: the page, the model and the data.
+fn start_all(fixture: &Fixture, page: &Path, model: &Path) -> Server {
+    start(&[
+        "--page",
+        s(page),
+        "--model",
+        s(model),
+        "--data",
+        s(&fixture.data()),
+    ])
+}
+
 /// As [`start`], with the user's cache folder (where MNIST may have been downloaded) at `cache`.
 fn start_with_cache(args: &[&str], cache: Option<&Path>) -> Server {
     let mut all = vec!["serve", "--port", "0"];
@@ -111,14 +123,7 @@ fn get(port: u16, target: &str) -> (u16, String, Vec<u8>) {
 #[test]
 fn serves_the_page_the_model_and_the_data() {
     let (fixture, page, model) = fixture();
-    let server = start(&[
-        "--page",
-        s(&page),
-        "--model",
-        s(&model),
-        "--data",
-        s(&fixture.data()),
-    ]);
+    let server = start_all(&fixture, &page, &model);
     for name in PAGE {
         let (status, head, body) = get(server.port, &format!("/{name}"));
         assert_eq!(status, 200, "{name}: {head}");
@@ -162,14 +167,7 @@ fn no_request_path_reaches_the_file_system() {
     // Files next to the served ones, which a path joined onto a folder would reach.
     std::fs::write(page.join("secret.txt"), "secret").unwrap();
     std::fs::write(fixture.data().join("secret.txt"), "secret").unwrap();
-    let server = start(&[
-        "--page",
-        s(&page),
-        "--model",
-        s(&model),
-        "--data",
-        s(&fixture.data()),
-    ]);
+    let server = start_all(&fixture, &page, &model);
     let data = fixture.data();
     let absolute = format!("/{}", s(&data.join("secret.txt")).trim_start_matches('/'));
     for target in [
