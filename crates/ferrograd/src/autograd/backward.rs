@@ -7,7 +7,7 @@ use ndarray::{ArcArray, ArrayBase, ArrayD, ArrayView2, Axis, Data, IxDyn, Zip};
 use super::broadcast::broadcast_grad_accumulate;
 use super::op::{Op, OpKind};
 use crate::error::{TensorError, unwrap_or_fail};
-use crate::kernels::matmul;
+use crate::kernels::{matmul, zip_assign, zip_map};
 use crate::{Element, Tensor};
 
 impl<T: Element> Tensor<T> {
@@ -295,12 +295,8 @@ fn derivative<T: Element>(
             let (a, b) = (input(0), input(1));
             let da = needs(0).then(|| zip_with(grad.clone(), &b, |g, b| g / b));
             let db = needs(1).then(|| {
-                let mut db = grad.into_owned();
-                Zip::from(&mut db)
-                    .and_broadcast(&*a)
-                    .and_broadcast(&*b)
-                    .for_each(|g, &a, &b| *g = -(*g * a) / (b * b));
-                db.into_shared()
+                let ga = zip_with(grad, &a, |g, a| g * a);
+                zip_with(ga, &b, |ga, b| -ga / (b * b))
             });
             vec![da, db]
         }
@@ -415,15 +411,10 @@ fn zip_with<T: Element>(
     f: impl Fn(T, T) -> T,
 ) -> ArcArray<T, IxDyn> {
     if grad.is_unique() {
-        Zip::from(&mut grad)
-            .and_broadcast(other)
-            .for_each(|g, &o| *g = f(*g, o));
+        zip_assign(&mut grad, other, f);
         grad
     } else {
-        Zip::from(&grad)
-            .and_broadcast(other)
-            .map_collect(|&g, &o| f(g, o))
-            .into_shared()
+        zip_map(&grad, other, grad.shape(), f).into_shared()
     }
 }
 

@@ -1,12 +1,14 @@
 //! The CPU machinery, and the only way the rest of the crate reaches it: matrix products
 //! ([`matmul`], [`matmul_into`]), element-wise loops compiled for the CPU's vector instructions
-//! (`vectorised`), and work split over threads (`run_each`, [`set_num_threads`]).
+//! (`vectorised`, and `zip_map` / `zip_assign` for two operands), and work split over threads
+//! (`run_each`, [`set_num_threads`]).
 //!
 //! What is portable and what is not is decided here, in one place:
 //!
 //! | module | what | where |
 //! | --- | --- | --- |
 //! | `gemm` | products split into blocks, one kernel per product | everywhere |
+//! | `elementwise` | two-operand loops with broadcasting | everywhere |
 //! | `x86` | CPU detection, AVX-512 / AVX2 + FMA kernels and loops | `x86_64` |
 //! | `portable` | the same interface with matrixmultiply and plain loops | every other target |
 //! | `pool` | helper threads that spin between jobs | targets with threads |
@@ -15,6 +17,7 @@
 //! Every platform gives the same bits: the kernels compute each product element as one chain of
 //! multiply-adds in order, and Rust never fuses `a * b + c` on its own.
 
+mod elementwise;
 mod gemm;
 
 #[cfg(target_arch = "x86_64")]
@@ -30,6 +33,7 @@ mod pool;
 #[path = "serial.rs"]
 mod pool;
 
+pub(crate) use elementwise::{zip_assign, zip_map};
 pub use gemm::{matmul, matmul_into};
 pub use platform::simd;
 pub(crate) use platform::vectorised;

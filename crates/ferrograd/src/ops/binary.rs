@@ -1,10 +1,11 @@
 //! Element-wise `add`, `sub`, `mul`, `div` with NumPy broadcasting.
 
-use ndarray::{ArcArray, ArrayD, IxDyn};
+use ndarray::{ArrayD, IxDyn};
 
 use crate::autograd::OpKind;
 use crate::autograd::broadcast_shape;
 use crate::error::{TensorError, check_indexable, unwrap_or_fail};
+use crate::kernels::zip_map;
 use crate::{Element, Tensor};
 
 macro_rules! binary_op {
@@ -55,13 +56,13 @@ impl<T: Element> Tensor<T> {
     );
 }
 
-/// Applies `f` to both operands' data after checking that their shapes broadcast to a shape an
-/// array can have.
+/// `f(a, b)` for each pair of elements of both operands' data, broadcast, after checking that
+/// their shapes broadcast to a shape an array can have.
 fn broadcast_zip<T: Element>(
     lhs: &Tensor<T>,
     rhs: &Tensor<T>,
     op: &'static str,
-    f: impl Fn(&ArcArray<T, IxDyn>, &ArcArray<T, IxDyn>) -> ArrayD<T>,
+    f: impl Fn(T, T) -> T,
 ) -> Result<ArrayD<T>, TensorError> {
     let (a, b) = (lhs.data(), rhs.data());
     let shape = broadcast_shape(a.shape(), b.shape()).ok_or_else(|| TensorError::Broadcast {
@@ -75,5 +76,5 @@ fn broadcast_zip<T: Element>(
         // multiply to.
         return Ok(ArrayD::zeros(IxDyn(&shape)));
     }
-    Ok(f(&a, &b))
+    Ok(zip_map(&*a, &*b, &shape, f))
 }
