@@ -13,6 +13,9 @@
 # the CPUs in the second before or after a run), the batch is not counted and run again from the
 # start, at most TRIES times (default 5). With BASE set to another ferrograd binary (main's, say),
 # every two-thread run of FG is followed by one of BASE, for a comparison in the same conditions.
+# With PAIRED=1, every two-thread run is followed by a one-thread run of FG (`t1-pair-N`), and
+# each two-thread epoch is also compared with the same epoch of that run: a slow state of the
+# machine that lasts a few seconds then weighs on both sides of the comparison.
 # Environment: FG (default target/release/ferrograd), BASE, DATA (default ../shared/data/mnist),
 # OUT (default /tmp/fg-threads-<time>), T1_RUNS (default 3).
 set -euo pipefail
@@ -21,6 +24,7 @@ RUNS=${1:-20}
 T1_RUNS=${T1_RUNS:-3}
 FG=${FG:-$repo/target/release/ferrograd}
 BASE=${BASE:-}
+PAIRED=${PAIRED:-}
 DATA=${DATA:-$repo/../shared/data/mnist}
 OUT=${OUT:-/tmp/fg-threads-$(date +%H%M%S)}
 WAIT_MAX=${WAIT_MAX:-3600}
@@ -74,11 +78,12 @@ batch() { # batch DIR
     for i in $(seq 1 "$RUNS"); do
         run "$out" "t2-$i" "$FG" 2
         [[ -n $BASE ]] && run "$out" "base-t2-$i" "$BASE" 2
+        [[ -n $PAIRED ]] && run "$out" "t1-pair-$i" "$FG" 1
     done
     for i in $(seq 1 "$T1_RUNS"); do run "$out" "t1-after-$i" "$FG" 1; done
 }
 
-{ date; git -C "$repo" log --oneline -1; echo "FG=$FG BASE=$BASE"; } >"$OUT/about.txt"
+{ date; git -C "$repo" log --oneline -1; echo "FG=$FG BASE=$BASE PAIRED=$PAIRED"; } >"$OUT/about.txt"
 for try in $(seq 1 "$TRIES"); do
     wait_quiet
     echo "batch $try: start $(date +%T), load $(load)" | tee -a "$OUT/about.txt"
@@ -94,7 +99,9 @@ import csv, statistics, sys
 rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
 def epochs(pred):
     return [(r, float(r["epoch1_s"]), float(r["epoch2_s"])) for r in rows if pred(r["run"])]
-t1 = sorted(x for _, a, b in epochs(lambda n: n.startswith("t1-")) for x in (a, b))
+t1 = sorted(x for _, a, b in epochs(lambda n: n.startswith("t1-") and "pair" not in n)
+            for x in (a, b))
+pairs = {r["run"].removeprefix("t1-pair-"): (a, b) for r, a, b in epochs(lambda n: "pair" in n)}
 ref_median, ref_fastest = statistics.median(t1), t1[0]
 def summary(name, runs):
     if not runs:
@@ -106,6 +113,15 @@ def summary(name, runs):
         slow = [r["run"] for r, a, b in runs if max(a, b) > ref]
         print(f"  runs with an epoch slower than the {what} one-thread epoch ({ref:.3f} s): "
               f"{len(slow)} {slow}")
+    paired = [(r["run"], (a, b), pairs[r["run"].removeprefix("t2-")]) for r, a, b in runs
+              if r["run"].removeprefix("t2-") in pairs]
+    if paired:
+        slow = [f"{n} ({a:.3f}, {b:.3f} against {c:.3f}, {d:.3f})"
+                for n, (a, b), (c, d) in paired if a > c or b > d]
+        ratios = sorted(x / y for _, two, one in paired for x, y in zip(two, one))
+        print(f"  paired with the one-thread run right after: two-thread epoch / one-thread epoch "
+              f"min {ratios[0]:.3f}  median {statistics.median(ratios):.3f}  max {ratios[-1]:.3f}; "
+              f"runs with an epoch slower than its pair's: {len(slow)} {slow}")
 print(f"one thread: {len(t1)} epochs, min {t1[0]:.3f}  median {ref_median:.3f}  max {t1[-1]:.3f} s")
 summary("two threads", epochs(lambda n: n.startswith("t2-")))
 summary("two threads, BASE", epochs(lambda n: n.startswith("base-t2-")))
