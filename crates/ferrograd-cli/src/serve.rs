@@ -387,6 +387,23 @@ fn respond(table: &HashMap<String, Entry>, method: &str, url: &str) -> Response 
     }
 }
 
+/// The reason phrase of each status `serve` answers with, and the body of an error with it (`505`
+/// for any other).
+fn status_words(status: u16) -> (&'static str, &'static str) {
+    match status {
+        200 => ("OK", ""),
+        400 => ("Bad Request", "bad request\n"),
+        404 => ("Not Found", "not found\n"),
+        405 => ("Method Not Allowed", "only GET and HEAD\n"),
+        408 => ("Request Timeout", "the request took too long\n"),
+        431 => (
+            "Request Header Fields Too Large",
+            "request head too large\n",
+        ),
+        _ => ("HTTP Version Not Supported", "only HTTP/1.0 and HTTP/1.1\n"),
+    }
+}
+
 /// One response, always closing the connection.
 struct Response {
     status: u16,
@@ -398,17 +415,9 @@ struct Response {
 impl Response {
     /// A plain-text response with a status other than 200, saying what went wrong.
     fn error(status: u16) -> Response {
-        let body: &[u8] = match status {
-            400 => b"bad request\n",
-            404 => b"not found\n",
-            405 => b"only GET and HEAD\n",
-            408 => b"the request took too long\n",
-            431 => b"request head too large\n",
-            _ => b"only HTTP/1.0 and HTTP/1.1\n",
-        };
         let entry = Entry {
             content_type: "text/plain; charset=utf-8",
-            body: body.into(),
+            body: status_words(status).1.as_bytes().into(),
         };
         Response {
             status,
@@ -419,15 +428,7 @@ impl Response {
 
     /// Writes the response: its head, then its body unless it answers HEAD.
     fn write_to(&self, out: &mut impl Write) -> std::io::Result<()> {
-        let reason = match self.status {
-            200 => "OK",
-            400 => "Bad Request",
-            404 => "Not Found",
-            405 => "Method Not Allowed",
-            408 => "Request Timeout",
-            431 => "Request Header Fields Too Large",
-            _ => "HTTP Version Not Supported",
-        };
+        let (reason, _) = status_words(self.status);
         let extra = match self.status {
             200 => "Cache-Control: no-cache\r\n",
             405 => "Allow: GET, HEAD\r\n",
