@@ -78,6 +78,7 @@ class Runner:
         self.worker: Optional[Worker] = None
         self.smallest: Optional[Program] = None
         self.reasons = {}
+        self.restarts = 0  # cases that ended the submission's process
 
     def fails(self, program: Program) -> bool:
         """Whether the submission gets ``program`` wrong; a timeout propagates as ``Hung``."""
@@ -101,6 +102,7 @@ class Runner:
             raise Hung(program)
         except Ended as error:
             self.worker = None
+            self.restarts += 1
             return f"the submission's process ended during this case: {error}"
         try:
             if "failed_line" in answer:
@@ -127,7 +129,11 @@ class Runner:
 
 
 class OutOfTime(Exception):
-    """Shrinking took its time; the smallest failing case so far is reported."""
+    """Shrinking took its time, or keeps ending the submission's process (each case then costs a
+    new process); the smallest failing case so far is reported."""
+
+
+MAX_RESTARTS = 3
 
 
 def run_test(test: GradingTest, sandbox: Sandbox, options: Options) -> Result:
@@ -161,7 +167,7 @@ def search(test: GradingTest, runner: Runner, options: Options) -> None:
         failed = runner.fails(program)
         if failed and not deadline:
             deadline.append(time.monotonic() + options.shrink_seconds)
-        if deadline and time.monotonic() > deadline[0]:
+        if deadline and (time.monotonic() > deadline[0] or runner.restarts >= MAX_RESTARTS):
             raise OutOfTime()
         return failed
 

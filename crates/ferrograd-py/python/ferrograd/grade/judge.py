@@ -18,8 +18,8 @@ TIE_RULES = ("every", "first", "split")
 
 
 def show(array) -> str:
-    """An array on one line, as NumPy prints it, for a report."""
-    return np.array2string(np.asarray(array), precision=6, separator=", ", max_line_width=10_000).replace("\n", "")
+    """An array as ``print`` shows it (so a report reads like the snippet's output), on one line."""
+    return " ".join(str(np.asarray(array, dtype=np.float64)).split())
 
 
 def close(got: np.ndarray, expected: np.ndarray) -> bool:

@@ -3,6 +3,7 @@
 (``b.grad``). The same text runs in the submission's process and, in this one, on ferrograd's
 engine for the expected values; printed with its imports it is a runnable snippet."""
 
+import functools
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
@@ -69,16 +70,22 @@ REFERENCE_NAMES = {
 }
 
 
+@functools.lru_cache(maxsize=4096)
+def compiled(source: str, mode: str):
+    """``source`` compiled once: shrinking runs the same lines many times."""
+    return compile(source, "<grading case>", mode)
+
+
 def expected_values(program: Program) -> list:
     """Runs the program on ferrograd's engine in float64: each check's value, as an ``ndarray``
     for numbers or a ``str``; for a ``ties`` check, the tensor reduced and the upstream gradient
     too. A failure here is the grader's bug, so it raises."""
     scope = dict(REFERENCE_NAMES)
     for line in program.lines:
-        exec(compile(line, "<grading case>", "exec"), scope)
+        exec(compiled(line, "exec"), scope)
     values = []
     for check in program.checks:
-        value = eval(compile(check.expr, "<grading case>", "eval"), scope)
+        value = eval(compiled(check.expr, "eval"), scope)
         if check.kind == "text":
             values.append(str(value))
             continue

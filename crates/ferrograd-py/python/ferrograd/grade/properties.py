@@ -8,6 +8,8 @@ them, so only the test named for ties has ties. Broadcasting is the original's: 
 rank whose sizes are equal or 1, and plain numbers on either side.
 """
 
+import functools
+
 import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -17,10 +19,11 @@ from .program import Check, Program, Ties, literal, number
 BINARY = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
 
 
+@functools.lru_cache(maxsize=None)
 def values(shape, low=-300, high=300, away=0, unique=False):
     """Arrays of ``shape`` holding multiples of 0.01 from ``low`` to ``high`` hundredths, at least
     ``away`` hundredths from zero. Hypothesis shrinks them toward 1.0, so a shrunk case has
-    round numbers."""
+    round numbers. (Strategies are immutable, so one per argument list is built and kept.)"""
 
     def hundredths(lowest, highest):  # k for the values (k + 100) / 100, which shrink toward k = 0
         return st.integers(lowest - 100, highest - 100)
@@ -130,9 +133,10 @@ def binary_tests(op, symbol):
 
 
 def matmul_tests():
-    """Square and non-square products, forward and both gradients, ``a @ a``, the name."""
+    """Products of square matrices (both n × n) and of non-square ones (neither square), forward
+    and both gradients; ``a @ a``; the name."""
     sides = st.integers(1, 4)
-    non_square = st.tuples(sides, sides, sides).filter(lambda nkm: not nkm[0] == nkm[1] == nkm[2])
+    non_square = st.tuples(sides, sides, sides).filter(lambda nkm: nkm[0] != nkm[1] != nkm[2])
     square = st.integers(2, 4).map(lambda n: (n, n, n))
 
     @st.composite

@@ -30,7 +30,10 @@ def explanation(result: Result, module: str) -> str:
     """Why a test failed, with the smallest case that shows it as a script to run."""
     text = result.reason
     if result.case is not None:
-        label = "The case that did not finish:" if result.reason.startswith("timed out") else "The smallest failing case:"
+        if result.reason.startswith("timed out"):
+            label = "The case that did not finish:"
+        else:
+            label = "The case:" if result.test.visible else "The smallest failing case:"
         text += f"\n{label}\n" + textwrap.indent(result.case.snippet(module), "    ")
     return text
 
