@@ -344,3 +344,14 @@ def test_a_submission_that_trains_badly_fails_the_training_test(mnist_dir, tmp_p
     results, _ = grade(path, "--examples", "1", "--data", str(mnist_dir))
     training = next(t for t in results["tests"] if t["name"].startswith("training:"))
     assert training["score"] == 0 and "below 85%" in training["output"]
+
+
+def test_the_submission_runs_as_nobody_when_the_grader_is_root_and_can(tmp_path):
+    path = tmp_path / "whoami.py"
+    path.write_text("import os\n\nclass Tensor:\n    def __init__(self, *args, **kwargs):\n        raise RuntimeError(f'uid={os.getuid()}')\n")
+    results, _ = grade(path, "--visible")
+    uid = int(re.search(r"uid=(\d+)", results["tests"][0]["output"]).group(1))
+    if os.geteuid() != 0:
+        assert uid == os.geteuid()
+    else:
+        assert uid == 65534 or "The submission ran as root" in results["output"]
