@@ -133,7 +133,7 @@ MUTANTS = {
     "matmul_wrong_only_for_square_matrices": (
         [("a.grad += g @ b.array.T", "a.grad += g @ (b.array if b.array.shape[0] == b.array.shape[1] else b.array.T)")],
         "matmul: grad_fn with a non-uniform upstream gradient, square matrices",
-        {"matmul"},
+        {"matmul", "backward"},  # the chain test multiplies by square matrices too
     ),
 }
 
@@ -173,14 +173,13 @@ def test_the_reported_case_is_small_and_runs_as_printed(tmp_path):
 
 def test_a_hanging_operation_times_out_and_every_other_test_is_graded(tmp_path):
     path = variant(tmp_path, "hangs", ("    out = np.exp(a.array)\n", "    out = np.exp(a.array)\n    while True:\n        pass\n"))
-    start = time.monotonic()
-    results, stdout = grade(path, "--timeout", "1", *FAST)
+    results, stdout = grade(path, "--timeout", "1", "--visible")
     lost = failed(results)
-    assert {test.split(":")[0] for test in lost} == {"exp", "backward"}, stdout
-    exp_tests = [t for t in results["tests"] if t["name"].startswith("exp:")]
-    assert all(t["output"].startswith("timed out after 1 s") for t in exp_tests)
-    assert results["score"] == most(results) - len(lost)
-    assert time.monotonic() - start < 300
+    assert lost == {"exp: the notebook's exp of ones((2, 3)), then backward()",
+                    "backward: the notebook's sigmoid 1 / (1 + exp(-x))"}, stdout
+    assert all(t["output"].startswith("timed out after 1 s") for t in results["tests"] if t["name"] in lost)
+    assert all("The case that did not finish:" in t["output"] for t in results["tests"] if t["name"] in lost)
+    assert results["score"] == most(results) - 2
 
 
 def test_a_file_with_a_syntax_error_gets_zero_with_the_error_and_its_line(tmp_path):
@@ -266,17 +265,17 @@ def test_a_hostile_submission_gets_what_its_code_earns(tmp_path):
 
 def test_exiting_inside_an_operation_fails_that_operation_only(tmp_path):
     path = variant(tmp_path, "exits_in_exp", ("    out = np.exp(a.array)\n", "    out = np.exp(a.array)\n    import os\n    os._exit(0)\n"))
-    results, _ = grade(path, *FAST)
+    results, _ = grade(path, "--visible")
     assert {test.split(":")[0] for test in failed(results)} == {"exp", "backward"}
-    report = next(t["output"] for t in results["tests"] if t["name"] == "exp: forward values")
+    report = next(t["output"] for t in results["tests"] if t["name"].startswith("exp:"))
     assert "the submission's process ended during this case: it exited with status 0" in report
 
 
 def test_memory_beyond_the_limit_fails_that_operation_only(tmp_path):
     path = variant(tmp_path, "hungry", ("    out = np.exp(a.array)\n", "    out = np.exp(a.array)\n    hoard = np.ones(1 << 28)\n"))
-    results, _ = grade(path, "--memory", "512", *FAST)
+    results, _ = grade(path, "--memory", "512", "--visible")
     assert {test.split(":")[0] for test in failed(results)} == {"exp", "backward"}
-    assert "MemoryError" in next(t["output"] for t in results["tests"] if t["name"] == "exp: forward values")
+    assert "MemoryError" in next(t["output"] for t in results["tests"] if t["name"].startswith("exp:"))
 
 
 def test_the_same_seed_gives_the_same_report(tmp_path):
