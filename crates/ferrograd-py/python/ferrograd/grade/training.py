@@ -1,7 +1,7 @@
-"""The optional training test: the original notebook's MLP (784-256-256-10, tanh, a stable softmax
-and cross-entropy written from the submission's own operations, SGD at lr 0.1, batch 32) trained
-with the submission's ``Tensor`` on a subset of MNIST, in the submission's process and within its
-time limit. The child sends back its predictions on test images whose labels it never sees; the
+"""The optional training test: the original notebook's MLP (``notebook.py``: 784-256-256-10, tanh,
+a stable softmax and cross-entropy written from the submission's own operations, SGD at lr 0.1,
+batch 32) trained with the submission's ``Tensor`` on a subset of MNIST, in the submission's
+process and within its time limit. The child sends back its predictions on test images whose labels it never sees; the
 accuracy is computed here."""
 
 import os
@@ -21,78 +21,12 @@ TEST_IMAGES = 2_000
 PASS_ACCURACY = 85.0
 FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
 
-NOTEBOOK = '''
+NOTEBOOK = Path(__file__).with_name("notebook.py").read_text() + """
 np.random.seed(settings["seed"])
-
-
-def tanh(x):
-    return (x.exp() - (-1 * x).exp()) / (x.exp() + (-1 * x).exp())
-
-
-def softmax(x):
-    shifted = x - x.max(axis=-1, keepdims=True)
-    exp = shifted.exp()
-    return exp / exp.sum(axis=1, keepdims=True)
-
-
-class Linear:
-    def __init__(self, n_in, n_out):
-        k = 1 / n_in
-        self.W = Tensor(np.random.uniform(-np.sqrt(k), np.sqrt(k), size=(n_in, n_out)), requires_grad=True)
-        self.b = Tensor(np.random.uniform(-np.sqrt(k), np.sqrt(k), size=(1, n_out)), requires_grad=True)
-
-    def __call__(self, x):
-        return x @ self.W + self.b
-
-    def parameters(self):
-        return [self.W, self.b]
-
-
-def cross_entropy_loss(logits, targets):
-    batch = logits.array.shape[0]
-    probs = softmax(logits)
-    onehot = np.zeros((batch, logits.array.shape[1]))
-    onehot[np.arange(batch), targets] = 1
-    log_probs = (probs + 1e-8).log()
-    return -1 * (Tensor(onehot) * log_probs).sum() / batch
-
-
-class MLP:
-    def __init__(self):
-        self.fc1, self.fc2, self.fc3 = Linear(784, 256), Linear(256, 256), Linear(256, 10)
-
-    def forward(self, x):
-        return self.fc3(tanh(self.fc2(tanh(self.fc1(x)))))
-
-    def parameters(self):
-        return self.fc1.parameters() + self.fc2.parameters() + self.fc3.parameters()
-
-
-class SGD:
-    def __init__(self, parameters, lr):
-        self.parameters, self.lr = parameters, lr
-
-    def step(self):
-        for param in self.parameters:
-            param.array -= self.lr * param.grad
-
-    def zero_grad(self):
-        for param in self.parameters:
-            param.zero_grad()
-
-
 model = MLP()
-opt = SGD(model.parameters(), lr=0.1)
-order = np.random.permutation(len(x_train))
-for i in range(0, len(order), 32):
-    batch = order[i:i + 32]
-    loss = cross_entropy_loss(model.forward(Tensor(x_train[batch])), y_train[batch])
-    opt.zero_grad()
-    loss.backward()
-    opt.step()
-predictions = np.concatenate([np.argmax(model.forward(Tensor(x_test[i:i + 500])).array, axis=1)
-                              for i in range(0, len(x_test), 500)])
-'''
+train_epoch(model, SGD(model.parameters(), lr=0.1), x_train, y_train)
+predictions = predict(model, x_test)
+"""
 
 
 def find_mnist(folder: Optional[str]) -> Optional[Path]:
