@@ -29,7 +29,13 @@ fn listing(dir: &Path) -> Vec<String> {
 const A: &[u8] = b"first fake file";
 const B: &[u8] = &[0x1f, 0x8b, 0, 1, 2, 3, 255, 254];
 
-/// Four files named like MNIST's, each with its own content, and their checksums.
+/// Downloads `a.gz`, which must hold [`A`], into `dir` from the folder `m/` of `server`.
+fn download_a(server: &Server, dir: &Path) -> Result<(), DownloadError> {
+    let sha_a = sha256_hex(A);
+    download(dir, &[("a.gz", sha_a.as_str())], &[server.url("m/")], false)
+}
+
+/// Four files named like MNIST's, each with its own content: name, content, SHA-256.
 fn four_files() -> Vec<(String, Vec<u8>, String)> {
     ["train-images", "train-labels", "t10k-images", "t10k-labels"]
         .iter()
@@ -38,6 +44,14 @@ fn four_files() -> Vec<(String, Vec<u8>, String)> {
             let sha = sha256_hex(&body);
             (format!("{stem}.gz"), body, sha)
         })
+        .collect()
+}
+
+/// The `(name, sha256)` pairs of `files` that [`download`] takes.
+fn checksums(files: &[(String, Vec<u8>, String)]) -> Vec<(&str, &str)> {
+    files
+        .iter()
+        .map(|(name, _, sha)| (name.as_str(), sha.as_str()))
         .collect()
 }
 
@@ -105,11 +119,7 @@ fn a_bad_file_is_refused_and_leaves_neither_file_nor_folder() {
         "{message}"
     );
     // The three folders it created for the file are gone again; the one it found stays.
-    assert!(
-        listing(root.path()).is_empty(),
-        "{:?}",
-        listing(root.path())
-    );
+    assert_eq!(listing(root.path()), [""; 0]);
 }
 
 #[test]
@@ -129,10 +139,7 @@ fn falls_back_to_the_next_mirror_after_a_404() {
 #[test]
 fn an_offline_run_names_every_missing_file_and_what_each_mirror_answered() {
     let files = four_files();
-    let checksums: Vec<(&str, &str)> = files
-        .iter()
-        .map(|(name, _, sha)| (name.as_str(), sha.as_str()))
-        .collect();
+    let checksums = checksums(&files);
     // One mirror refuses the connection, the other answers 404.
     let server = Server::start(&[]);
     let (refusing, empty) = (refusing_mirror(), server.url("m/"));
@@ -177,20 +184,13 @@ fn an_offline_run_names_every_missing_file_and_what_each_mirror_answered() {
         "{message}"
     );
     assert!(message.contains("404"), "{message}");
-    assert!(
-        listing(root.path()).is_empty(),
-        "{:?}",
-        listing(root.path())
-    );
+    assert_eq!(listing(root.path()), [""; 0]);
 }
 
 #[test]
 fn a_failure_lists_only_the_files_still_lacking_and_keeps_those_delivered() {
     let files = four_files();
-    let checksums: Vec<(&str, &str)> = files
-        .iter()
-        .map(|(name, _, sha)| (name.as_str(), sha.as_str()))
-        .collect();
+    let checksums = checksums(&files);
     // The first file is on disk already, the mirror has the second, nobody has the last two.
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join(&files[0].0), &files[0].1).unwrap();
@@ -237,15 +237,8 @@ fn a_good_file_on_disk_is_not_downloaded_again() {
     let server = Server::start(&[("/m/a.gz", A)]);
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("a.gz"), A).unwrap();
-    let sha_a = sha256_hex(A);
 
-    download(
-        dir.path(),
-        &[("a.gz", sha_a.as_str())],
-        &[server.url("m/")],
-        false,
-    )
-    .unwrap();
+    download_a(&server, dir.path()).unwrap();
 
     assert_eq!(server.requests("/m/a.gz"), 0);
 }
@@ -255,15 +248,8 @@ fn a_corrupt_file_on_disk_is_replaced() {
     let server = Server::start(&[("/m/a.gz", A)]);
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("a.gz"), b"truncated").unwrap();
-    let sha_a = sha256_hex(A);
 
-    download(
-        dir.path(),
-        &[("a.gz", sha_a.as_str())],
-        &[server.url("m/")],
-        false,
-    )
-    .unwrap();
+    download_a(&server, dir.path()).unwrap();
 
     assert_eq!(server.requests("/m/a.gz"), 1);
     assert_eq!(std::fs::read(dir.path().join("a.gz")).unwrap(), A);
@@ -275,15 +261,8 @@ fn what_a_killed_download_left_is_removed() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("a.tmp-x1Y2z3.gz"), b"half").unwrap();
     std::fs::write(dir.path().join("notes.txt"), b"mine").unwrap();
-    let sha_a = sha256_hex(A);
 
-    download(
-        dir.path(),
-        &[("a.gz", sha_a.as_str())],
-        &[server.url("m/")],
-        false,
-    )
-    .unwrap();
+    download_a(&server, dir.path()).unwrap();
 
     assert_eq!(listing(dir.path()), ["a.gz", "notes.txt"]);
 }
@@ -295,15 +274,8 @@ fn a_folder_that_cannot_be_made_is_named() {
     let file = root.path().join("file");
     std::fs::write(&file, b"x").unwrap();
     let dir = file.join("mnist");
-    let sha_a = sha256_hex(A);
 
-    let err = download(
-        &dir,
-        &[("a.gz", sha_a.as_str())],
-        &[server.url("m/")],
-        false,
-    )
-    .unwrap_err();
+    let err = download_a(&server, &dir).unwrap_err();
 
     assert!(matches!(err, DownloadError::Write { .. }), "{err:?}");
     let message = err.to_string();

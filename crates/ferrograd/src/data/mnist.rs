@@ -76,7 +76,7 @@ impl Mnist {
     }
 
     /// The folder the caller named: `dir`, else `$MNIST_DIR`; `None` when neither names one.
-    /// (With the `download` feature, [`Mnist::find_or_download`] takes the user's cache folder
+    /// (With the `download` feature, `Mnist::find_or_download` takes the user's cache folder
     /// then.)
     ///
     /// ```

@@ -9,10 +9,10 @@
 //! allocate much more memory than the file holds.
 //!
 //! Where the files are: [`Mnist::named_dir`] is the folder the caller named, else `$MNIST_DIR`.
-//! With the cargo feature `download`, [`Mnist::find_or_download`] completes the rule that
+//! With the cargo feature `download`, `Mnist::find_or_download` completes the rule that
 //! `ferrograd train` and Python's `load_mnist` share: else the user's cache folder, where the
 //! four files are downloaded from public mirrors and checked against their SHA-256
-//! ([`download()`]).
+//! (`data::download`).
 //!
 //! # Example
 //!
