@@ -20,7 +20,7 @@ cargo build --release --quiet -p ferrograd-cli
 
 step "pytest (MNIST from $MNIST_DIR; the grader's own tests run in .ci/grader.sh, from the wheel)"
 cd crates/ferrograd-py
-"../../$venv/bin/python" -m pytest -q -p no:cacheprovider tests --ignore=tests/grade
+"../../$venv/bin/python" -m pytest -q -rs -p no:cacheprovider tests --ignore=tests/grade
 
 step "the grader from this install: the notebook's examples on the reference solution"
 "../../$venv/bin/python" -m ferrograd.grade tests/grade/solutions/submitted.py --visible

@@ -1,5 +1,6 @@
 // One epoch of the recipe trained in the page (headless Chromium, the Web Worker, WebAssembly),
-// against TensorFlow.js in the same browser (/work/shared/bench/browser: wasm and cpu backends)
+// against TensorFlow.js in the same browser (the peer project in --peer DIR, by default
+// shared/bench/browser beside the repository: wasm and cpu backends)
 // and native `ferrograd train --threads 1`; plus the page's latency for one drawn digit.
 // Runs are interleaved round by round; prints each run and the medians as JSON lines and a
 // Markdown table.
@@ -10,8 +11,9 @@
 // It first waits (at most --wait-minutes) for the 1-minute load average to fall below --max-load,
 // as bench/compare.sh does, and records the load after every run.
 // Needs: bash web/build.sh, cargo build --release -p ferrograd-cli, Debian's chromium.
-// --cpu-batches caps TF.js's cpu backend (about 100 s per full epoch here); its epoch time is
-// then its seconds per 100 batches times 18.75. 0 runs the whole epoch.
+// --cpu-batches caps TF.js's cpu backend (about 100 s per full epoch on the 2-core machine of
+// BENCHMARKS.md); its epoch time is then its seconds per 100 batches times 18.75. 0 runs the
+// whole epoch.
 import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";

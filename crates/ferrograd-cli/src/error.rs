@@ -1,14 +1,13 @@
 //! Everything that can stop a command, each with a message that names the file or argument.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use ferrograd::data::DataError;
+use ferrograd::data::{DataError, DownloadError};
 use ferrograd::nn::CheckpointError;
 use thiserror::Error;
 
-use crate::download::DownloadError;
 use crate::plot::PlotError;
-use crate::serve::ServeError;
 
 /// Why a command failed. `main` prints it on one line and exits with [`exit_code`](Self::exit_code).
 #[derive(Debug, Error)]
@@ -16,8 +15,11 @@ pub enum CliError {
     /// The data could not be loaded.
     #[error(transparent)]
     Data(#[from] DataError),
-    /// The data could not be downloaded.
-    #[error(transparent)]
+    /// The data could not be downloaded; the message adds the two ways to provide it.
+    #[error(
+        "{0}; put the four files in a folder yourself and pass `--data DIR`, or set MNIST_DIR \
+         to that folder"
+    )]
     Download(#[from] DownloadError),
     /// A model file could not be read or written.
     #[error(transparent)]
@@ -63,6 +65,36 @@ pub enum CliError {
         out: PathBuf,
         /// The last epoch whose weights are saved in `out`, if any epoch was completed.
         last_epoch: Option<usize>,
+    },
+}
+
+/// Why `serve` could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// A file of the page's build is missing.
+    #[error(
+        "the page is not built: {} is missing (run `bash web/build.sh`, or pass --page DIR)",
+        .path.display()
+    )]
+    MissingPage {
+        /// The missing file.
+        path: PathBuf,
+    },
+    /// A file could not be read.
+    #[error("cannot read {}: {source}", .path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The address could not be listened on (the port is in use, say).
+    #[error("cannot listen on {addr}: {reason}")]
+    Listen {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        reason: String,
     },
 }
 

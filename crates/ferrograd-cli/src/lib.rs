@@ -11,7 +11,6 @@ pub mod bench;
 pub mod cli;
 pub mod commands;
 pub mod data_source;
-pub mod download;
 pub mod error;
 pub mod malloc;
 pub mod plot;

@@ -23,9 +23,7 @@ use ferrograd::data::{FILE_NAMES, Mnist};
 use ferrograd::nn::{Activation, Mlp, load_bytes};
 
 use crate::cli::ServeArgs;
-use crate::data_source;
-use crate::download::default_cache_dir;
-use crate::error::CliError;
+use crate::error::{CliError, ServeError};
 
 /// The files `web/build.sh` writes into `web/dist/`, with their content types.
 pub const PAGE_FILES: [(&str, &str); 6] = [
@@ -39,36 +37,6 @@ pub const PAGE_FILES: [(&str, &str); 6] = [
 
 /// The layer sizes of the model the page runs: the recipe's.
 const RECIPE: [usize; 4] = [784, 256, 256, 10];
-
-/// Why `serve` could not start.
-#[derive(Debug, thiserror::Error)]
-pub enum ServeError {
-    /// A file of the page's build is missing.
-    #[error(
-        "the page is not built: {} is missing (run `bash web/build.sh`, or pass --page DIR)",
-        .path.display()
-    )]
-    MissingPage {
-        /// The missing file.
-        path: PathBuf,
-    },
-    /// A file could not be read.
-    #[error("cannot read {}: {source}", .path.display())]
-    Read {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        source: std::io::Error,
-    },
-    /// The address could not be listened on (the port is in use, say).
-    #[error("cannot listen on {addr}: {reason}")]
-    Listen {
-        /// The address.
-        addr: SocketAddr,
-        /// Why.
-        reason: String,
-    },
-}
 
 /// One response body and its content type.
 #[derive(Clone)]
@@ -254,8 +222,8 @@ pub fn run(args: &ServeArgs) -> Result<(), CliError> {
         None => None,
     };
     // The cache folder only if a download put the files there; `data_files` checks them.
-    let data_dir = data_source::named_folder(&args.data).or_else(|| {
-        let cache = default_cache_dir();
+    let data_dir = Mnist::named_dir(args.data.data.as_deref()).or_else(|| {
+        let cache = Mnist::cache_dir();
         let has =
             |name: &str| cache.join(format!("{name}.gz")).is_file() || cache.join(name).is_file();
         FILE_NAMES.iter().all(|name| has(name)).then_some(cache)

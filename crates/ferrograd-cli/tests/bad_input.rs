@@ -205,6 +205,57 @@ fn assert_model_rejected(bytes: Option<&[u8]>, needles: &[&str]) {
     assert_one_line_error(&output, 2, &expected);
 }
 
+/// `train`, `eval` and `show` as the README writes them, with no `--data`, no `$MNIST_DIR`, an
+/// empty cache folder and no network (two mirrors that refuse the connection): one line naming
+/// the four files, each mirror's answer and the two ways out, and no cache folder left behind.
+#[test]
+fn without_data_each_command_names_the_four_files_each_mirror_and_the_ways_out() {
+    let home = tempfile::tempdir().unwrap();
+    let cache = home.path().join("cache");
+    let refusing = || {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}/mnist/", listener.local_addr().unwrap())
+    };
+    let mirrors = [refusing(), refusing()];
+    let model = home.path().join("model.safetensors");
+    fs::write(&model, valid_model()).unwrap();
+    let commands: [&[&str]; 3] = [
+        &["train", "--epochs", "1", "--out", "run"],
+        &["eval", "--model", s(&model)],
+        &["show", "--index", "0", "--out", "d.png"],
+    ];
+    for args in commands {
+        let output = common::command(args)
+            .current_dir(home.path())
+            .env("HOME", home.path())
+            .env("XDG_CACHE_HOME", &cache)
+            .env("FERROGRAD_MNIST_MIRRORS", mirrors.join(" "))
+            .output()
+            .unwrap();
+        let folder = cache.join("ferrograd").join("mnist");
+        let mut expected = vec![
+            format!("MNIST could not be downloaded into {}", folder.display()),
+            "train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, \
+             t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz"
+                .to_string(),
+            "put the four files in a folder yourself and pass `--data DIR`, or set MNIST_DIR"
+                .to_string(),
+        ];
+        expected.extend(
+            mirrors
+                .iter()
+                .map(|mirror| format!("{mirror}train-images-idx3-ubyte.gz: ")),
+        );
+        let expected: Vec<&str> = expected.iter().map(String::as_str).collect();
+        assert_one_line_error(&output, 2, &expected);
+        let left: Vec<_> = fs::read_dir(home.path())
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name())
+            .collect();
+        assert_eq!(left, ["model.safetensors"], "{args:?}");
+    }
+}
+
 /// A valid model file for 28×28 images.
 fn valid_model() -> Vec<u8> {
     let dir = tempfile::tempdir().unwrap();

@@ -14,8 +14,9 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use common::{Fixture, Rng, assert_one_line_error, command, ferrograd, s};
+use ferrograd::atomic::is_temporary_of;
+use ferrograd::data::sha256_file;
 use ferrograd::nn::{Activation, Mlp};
-use sha2::{Digest, Sha256};
 
 /// Epochs of the runs that get killed.
 const EPOCHS: usize = 8;
@@ -101,13 +102,6 @@ fn metrics_without_time(run: &Path) -> Vec<String> {
         .collect()
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 /// Checks that the run folder `run`, as a SIGKILL left it, holds only complete files that agree
 /// with each other; returns the number of finished epochs and of temporary files left over.
 fn check_run_folder(run: &Path, sizes: &[usize]) -> (usize, usize) {
@@ -127,11 +121,8 @@ fn check_run_folder(run: &Path, sizes: &[usize]) -> (usize, usize) {
         if known.contains(&name.as_str()) {
             continue;
         }
-        let pid = name
-            .split_once(".tmp-")
-            .map(|(_, pid)| pid.trim_end_matches(".png"));
         assert!(
-            pid.is_some_and(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit())),
+            known.iter().any(|target| is_temporary_of(&name, target)),
             "unexpected file {name} in {}",
             run.display()
         );
@@ -155,8 +146,7 @@ fn check_run_folder(run: &Path, sizes: &[usize]) -> (usize, usize) {
             .expect("state.txt records the weights' hash");
         let hashes: Vec<String> = [&model, &run.join("model.next.safetensors")]
             .iter()
-            .filter_map(|p| fs::read(p).ok())
-            .map(|bytes| sha256_hex(&bytes))
+            .filter_map(|p| sha256_file(p).ok())
             .collect();
         assert!(
             hashes.iter().any(|h| h == recorded),

@@ -1,28 +1,25 @@
 //! `ferrograd.data.load_mnist`: the MNIST files found (and, in the cache folder, downloaded and
-//! verified) exactly as `ferrograd train` finds them, returned as NumPy arrays.
+//! verified) by the library's rule, as `ferrograd train` finds them, returned as NumPy arrays.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use ferrograd::data::{Dataset, Mnist};
-use ferrograd_cli::download::{MNIST_MIRRORS, default_cache_dir, ensure_mnist};
 use numpy::{PyArray1, PyArray2};
 use pyo3::exceptions::PyOSError;
 use pyo3::prelude::*;
 
-/// Where the data is: `dir`, else `$MNIST_DIR`, else the cache folder (downloading the four files
-/// there, each checked against its SHA-256, when they are missing).
+/// The data from `dir`, else `$MNIST_DIR`, else the cache folder (downloading the four files
+/// there, each checked against its SHA-256, when they are missing); a failed download's message
+/// ends with the two ways out, in Python's terms.
 fn find(dir: Option<PathBuf>) -> Result<Mnist, String> {
-    let named = dir.or_else(|| std::env::var_os("MNIST_DIR").map(PathBuf::from));
-    let dir = match named {
-        Some(dir) => dir,
-        None => {
-            let dir = default_cache_dir();
-            ensure_mnist(&dir, &MNIST_MIRRORS, std::io::stderr().is_terminal())
-                .map_err(|e| e.to_string())?;
-            dir
-        }
-    };
+    let dir =
+        Mnist::find_or_download(dir.as_deref(), std::io::stderr().is_terminal()).map_err(|e| {
+            format!(
+                "{e}; put the four files in a folder yourself and pass it as \
+                 load_mnist(path), or set MNIST_DIR to that folder"
+            )
+        })?;
     Mnist::load(dir).map_err(|e| e.to_string())
 }
 

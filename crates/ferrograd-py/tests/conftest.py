@@ -10,13 +10,31 @@ REPO = pathlib.Path(__file__).resolve().parents[3]
 SHARED = REPO.parent / "shared"
 
 
+MNIST_FILES = [
+    "train-images-idx3-ubyte.gz",
+    "train-labels-idx1-ubyte.gz",
+    "t10k-images-idx3-ubyte.gz",
+    "t10k-labels-idx1-ubyte.gz",
+]
+
+
 @pytest.fixture(scope="session")
 def mnist_dir():
-    """$MNIST_DIR, else ../shared/data/mnist beside the repository."""
-    path = pathlib.Path(os.environ.get("MNIST_DIR", SHARED / "data" / "mnist"))
-    if not (path / "t10k-images-idx3-ubyte.gz").exists():
-        pytest.fail(f"MNIST not found in {path}: set MNIST_DIR")
-    return path
+    """$MNIST_DIR, holding the four MNIST files. Every test that needs the real data takes this
+    fixture: without the data it is skipped with the reason, or fails when $CI is set (CI always
+    has the data), as the Rust tests in crates/ferrograd/tests/real_mnist.rs do."""
+    value = os.environ.get("MNIST_DIR")
+    path = pathlib.Path(value) if value else None
+    if path is None:
+        reason = "needs MNIST: set MNIST_DIR to the folder with its four .gz files"
+    else:
+        missing = [name for name in MNIST_FILES if not (path / name).is_file()]
+        reason = f"needs MNIST: {path / missing[0]} is missing" if missing else None
+    if reason is None:
+        return path
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI is set, and CI always has the data)")
+    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use ferrograd::data::{Batch, DataError, Dataset, FILE_NAMES, Mnist, Split};
 use flate2::Compression;
@@ -716,40 +716,4 @@ proptest! {
         prop_assert_eq!(dataset.labels(), &labels[..]);
         prop_assert_eq!((dataset.rows(), dataset.cols()), (rows as usize, cols as usize));
     }
-}
-
-// ---------------------------------------------------------------- real data
-
-/// `$MNIST_DIR`, or else the shared MNIST folder of the workspace.
-fn mnist_dir() -> PathBuf {
-    std::env::var_os("MNIST_DIR").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/mnist"),
-        PathBuf::from,
-    )
-}
-
-#[test]
-fn loads_real_mnist() {
-    let dir = mnist_dir();
-    if !dir.is_dir() {
-        eprintln!("skipping: no MNIST at {} (set MNIST_DIR)", dir.display());
-        return;
-    }
-    let mnist = Mnist::load(&dir).unwrap();
-    let (train, test) = (&mnist.train, &mnist.test);
-    assert_eq!((train.len(), test.len()), (60_000, 10_000));
-    for split in [train, test] {
-        assert_eq!(
-            (split.rows(), split.cols(), split.features()),
-            (28, 28, 784)
-        );
-        assert_eq!(split.images().len(), split.len() * 784);
-        assert!(split.labels().iter().all(|&l| l <= 9));
-    }
-    assert_eq!(train.label(0), 5);
-    assert_eq!(test.label(0), 7);
-    assert_eq!(
-        train.batches::<f32>(32, Some(0)).drop_last(true).len(),
-        1875
-    );
 }

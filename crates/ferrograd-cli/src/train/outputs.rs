@@ -6,9 +6,10 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use ferrograd::atomic::{AtomicFile, is_temporary_of};
+use ferrograd::data::sha256_file;
 use ferrograd::nn::Mlp;
 use jiff::Timestamp;
-use sha2::{Digest, Sha256};
 
 use super::state::{EpochRecord, Run};
 use super::{LOSS_PLOT_FILE, METRICS_FILE, MODEL_FILE, NEXT_MODEL_FILE, STATE_FILE};
@@ -45,12 +46,15 @@ pub(super) fn remove_temporary_files(dir: &Path) {
     for entry in entries.flatten() {
         let name = entry.file_name();
         let Some(name) = name.to_str() else { continue };
-        let ours = [MODEL_FILE, NEXT_MODEL_FILE, METRICS_FILE, STATE_FILE]
-            .iter()
-            .any(|target| atomic::is_temporary_of(name, target))
-            || name
-                .strip_suffix(".png")
-                .is_some_and(|stem| atomic::is_temporary_of(stem, "loss"));
+        let ours = [
+            MODEL_FILE,
+            NEXT_MODEL_FILE,
+            METRICS_FILE,
+            STATE_FILE,
+            LOSS_PLOT_FILE,
+        ]
+        .iter()
+        .any(|target| is_temporary_of(name, target));
         if ours {
             let _ = fs::remove_file(entry.path());
         }
@@ -65,9 +69,9 @@ pub(super) fn save_epoch(
 ) -> Result<(), CliError> {
     let (next, model_path) = (run.out.join(NEXT_MODEL_FILE), run.out.join(MODEL_FILE));
     ferrograd::nn::save(model, &next)?;
-    let hash = file_sha256(&next).ok_or_else(|| {
+    let hash = sha256_file(&next).map_err(|error| {
         CliError::Usage(format!(
-            "cannot read back {} after writing it",
+            "cannot read back {} after writing it: {error}",
             next.display()
         ))
     })?;
@@ -87,31 +91,14 @@ fn write_derived_files(out: &Path, history: &[EpochRecord]) -> Result<(), CliErr
     write_metrics(&out.join(METRICS_FILE), history)
 }
 
-/// Draws the loss curves under a temporary `.png` name and renames the image into place.
+/// Draws the loss curves into a temporary file beside `path` (named `loss.tmp-*.png`: the
+/// plotter picks the image format from the extension) and renames it into place.
 pub(super) fn write_loss_plot(path: &Path, history: &[EpochRecord]) -> Result<(), CliError> {
     let train: Vec<f64> = history.iter().map(|r| r.train_loss).collect();
     let val: Vec<f64> = history.iter().map(|r| r.test.loss).collect();
-    // `loss.tmp-PID.png`: the plotter picks the image format from the extension.
-    let mut temporary =
-        ferrograd::atomic::temporary_path(&path.with_extension("")).into_os_string();
-    temporary.push(".png");
-    let temporary = PathBuf::from(temporary);
-    let drawn = plot::loss_curve(&temporary, &train, &val);
-    if drawn.is_err() {
-        let _ = fs::remove_file(&temporary);
-    }
-    drawn?;
-    atomic::rename(&temporary, path)
-}
-
-/// The SHA-256 of the file at `path`, in lowercase hex; `None` if it cannot be read.
-pub(super) fn file_sha256(path: &Path) -> Option<String> {
-    let bytes = fs::read(path).ok()?;
-    let digest = Sha256::digest(&bytes);
-    Some(digest.iter().fold(String::new(), |mut hex, b| {
-        let _ = write!(hex, "{b:02x}");
-        hex
-    }))
+    let file = AtomicFile::create(path).map_err(atomic::cannot_write(path))?;
+    plot::loss_curve(file.path(), &train, &val)?;
+    file.commit().map_err(atomic::cannot_write(path))
 }
 
 /// Rewrites `metrics.csv` with every epoch so far.
@@ -149,16 +136,16 @@ mod tests {
     fn temporary_files_are_recognised() {
         let dir = tempfile::tempdir().unwrap();
         let names = [
-            "model.safetensors.tmp-12",
-            "model.next.safetensors.tmp-3",
-            "metrics.csv.tmp-4",
-            "state.txt.tmp-5",
-            "loss.tmp-6.png",
+            "model.tmp-a1B2c3.safetensors",
+            "model.next.tmp-XyZ123.safetensors",
+            "metrics.tmp-000000.csv",
+            "state.tmp-abcdef.txt",
+            "loss.tmp-Q9w8E7.png",
         ];
         let kept = [
             "model.safetensors",
-            "notes.tmp-1",
-            "loss.tmp-x.png",
+            "notes.tmp-abc123.txt",
+            "loss.tmp-x_y.png",
             "state.txt",
         ];
         for name in names.iter().chain(&kept) {

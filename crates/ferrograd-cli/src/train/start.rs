@@ -4,12 +4,11 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use ferrograd::data::Mnist;
+use ferrograd::data::{Mnist, sha256_file};
 use ferrograd::nn::Mlp;
 
 use super::outputs::{
-    default_out_dir, file_sha256, prepare_out_dir, remove_temporary_files, write_loss_plot,
-    write_metrics,
+    default_out_dir, prepare_out_dir, remove_temporary_files, write_loss_plot, write_metrics,
 };
 use super::state::{Run, Settings};
 use super::{LOSS_PLOT_FILE, METRICS_FILE, MODEL_FILE, NEXT_MODEL_FILE, STATE_FILE};
@@ -155,11 +154,11 @@ pub(super) fn resume(
 /// it.
 fn recorded_weights(dir: &Path, expected: &str, epoch: usize) -> Result<PathBuf, CliError> {
     let (model, next) = (dir.join(MODEL_FILE), dir.join(NEXT_MODEL_FILE));
-    if file_sha256(&model).as_deref() == Some(expected) {
+    if sha256_file(&model).ok().as_deref() == Some(expected) {
         let _ = fs::remove_file(&next);
         return Ok(model);
     }
-    if file_sha256(&next).as_deref() == Some(expected) {
+    if sha256_file(&next).ok().as_deref() == Some(expected) {
         atomic::rename(&next, &model)?;
         return Ok(model);
     }
@@ -174,7 +173,7 @@ fn recorded_weights(dir: &Path, expected: &str, epoch: usize) -> Result<PathBuf,
 
 /// The data folder the run reads, as an absolute path when it can be known.
 fn data_folder(args: &DataArgs) -> Option<PathBuf> {
-    let dir = data_source::named_folder(args)?;
+    let dir = Mnist::named_dir(args.data.as_deref())?;
     Some(std::path::absolute(&dir).unwrap_or(dir))
 }
 

@@ -10,4 +10,5 @@ def load_mnist(
 ) -> Tuple[Tuple[np.ndarray, np.ndarray], Tuple[np.ndarray, np.ndarray]]:
     """``((x_train, y_train), (x_test, y_test))``: uint8 images of shape ``(n, 784)`` and int64
     labels, from ``dir``, else ``$MNIST_DIR``, else the cache folder (downloaded and verified
-    there as ``ferrograd train`` does)."""
+    there as ``ferrograd train`` does). Raises ``OSError`` naming what is missing when the data
+    cannot be found, downloaded or read."""

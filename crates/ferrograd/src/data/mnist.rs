@@ -75,6 +75,21 @@ impl Mnist {
         Ok(Mnist { train, test })
     }
 
+    /// The folder the caller named: `dir`, else `$MNIST_DIR`; `None` when neither names one.
+    /// (With the `download` feature, `Mnist::find_or_download` takes the user's cache folder
+    /// then.)
+    ///
+    /// ```
+    /// use std::path::Path;
+    /// use ferrograd::data::Mnist;
+    ///
+    /// assert_eq!(Mnist::named_dir(Some(Path::new("mnist"))).unwrap(), Path::new("mnist"));
+    /// ```
+    pub fn named_dir(dir: Option<&Path>) -> Option<PathBuf> {
+        dir.map(Path::to_path_buf)
+            .or_else(|| std::env::var_os("MNIST_DIR").map(PathBuf::from))
+    }
+
     /// Loads only one split from `dir`, e.g. the test set for evaluation.
     ///
     /// # Errors

@@ -8,6 +8,12 @@
 //! names the file and the problem; no input makes the loader panic or
 //! allocate much more memory than the file holds.
 //!
+//! Where the files are: [`Mnist::named_dir`] is the folder the caller named, else `$MNIST_DIR`.
+//! With the cargo feature `download`, `Mnist::find_or_download` completes the rule that
+//! `ferrograd train` and Python's `load_mnist` share: else the user's cache folder, where the
+//! four files are downloaded from public mirrors and checked against their SHA-256
+//! (`data::download`).
+//!
 //! # Example
 //!
 //! ```
@@ -38,11 +44,18 @@
 
 mod batches;
 mod dataset;
+#[cfg(feature = "download")]
+mod download;
 mod error;
 mod idx;
 mod mnist;
 
 pub use batches::{Batch, Batches, epoch_seed};
 pub use dataset::Dataset;
+#[cfg(feature = "download")]
+pub use download::{
+    DownloadError, MIRRORS_VAR, MNIST_FILES, MNIST_MIRRORS, MirrorError, MirrorFailure, download,
+    sha256_file,
+};
 pub use error::DataError;
 pub use mnist::{FILE_NAMES, Mnist, Split};
