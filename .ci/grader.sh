@@ -35,4 +35,4 @@ PY
 
 step "the grader's tests (pytest, from the wheel's install)"
 cd crates/ferrograd-py
-"../../$venv/bin/python" -m pytest -q -p no:cacheprovider tests/grade
+"../../$venv/bin/python" -m pytest -q -rs -p no:cacheprovider tests/grade
