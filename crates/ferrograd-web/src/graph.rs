@@ -44,28 +44,14 @@ pub fn sigmoid() -> Graph {
     out.try_backward_retaining_grads()
         .expect("the output requires grad");
 
-    // Walk the recorded graph from the output: every node, input before user.
-    let mut order: Vec<Tensor<f64>> = Vec::new();
-    let mut stack = vec![(out.clone(), false)];
-    while let Some((t, expanded)) = stack.pop() {
-        if order.iter().any(|o| o.same_node(&t)) {
-            continue;
-        }
-        if expanded {
-            order.push(t);
-        } else {
-            stack.push((t.clone(), true));
-            for p in t.parents().into_iter().rev() {
-                stack.push((p, false));
-            }
-        }
-    }
-    let index = |t: &Tensor<f64>| order.iter().position(|o| o.same_node(t));
+    // Every node, inputs before the operations that use them.
+    let sorted = out.sorted_nodes();
+    let order = sorted.nodes();
     let mut edges = Vec::new();
     let mut layers = vec![0usize; order.len()];
     for (i, t) in order.iter().enumerate() {
         for p in t.parents() {
-            let from = index(&p).expect("every input was walked");
+            let from = sorted.index_of(&p).expect("every input was walked");
             edges.push((from, i));
             layers[i] = layers[i].max(layers[from] + 1);
         }

@@ -55,8 +55,8 @@ mod inspect;
 mod ops;
 
 pub use autograd::{
-    Tensor, broadcast_grad_accumulate, broadcast_shape, is_grad_enabled, live_tensors, no_grad,
-    set_grad_enabled,
+    SortedNodes, Tensor, broadcast_grad_accumulate, broadcast_shape, is_grad_enabled, live_tensors,
+    no_grad, set_grad_enabled,
 };
 pub use element::Element;
 pub use error::TensorError;

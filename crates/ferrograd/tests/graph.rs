@@ -1,6 +1,6 @@
 //! The graph itself: a million-operation chain that must neither overflow the default test
-//! thread's stack in backward nor when dropped (and must free every node), and the DOT export.
-//! `graph_memory.rs` checks freeing byte for byte.
+//! thread's stack in backward nor when dropped (and must free every node), the order in which
+//! the graph is walked, and the DOT export. `graph_memory.rs` checks freeing byte for byte.
 
 use std::time::Instant;
 
@@ -32,6 +32,66 @@ fn million_op_chain_backward_and_drop_on_default_stack() {
         "1M chain: build {built:?}, backward {backward:?}, total with drop {:?}",
         start.elapsed()
     );
+}
+
+/// Asserts that `root`'s sorted nodes are `expected` (in any order), once each, every one after
+/// its inputs, `root` last.
+#[track_caller]
+fn assert_sorted(root: &Tensor<f64>, expected: &[&Tensor<f64>]) {
+    let sorted = root.sorted_nodes();
+    let nodes = sorted.nodes();
+    assert_eq!(nodes.len(), expected.len());
+    for tensor in expected {
+        let at = sorted.index_of(tensor).expect("every node is walked");
+        assert!(nodes[at].same_node(tensor));
+        for input in tensor.parents() {
+            assert!(sorted.index_of(&input).expect("and its inputs") < at);
+        }
+    }
+    assert!(nodes.last().expect("the root").same_node(root));
+}
+
+#[test]
+fn a_diamond_and_a_shared_subgraph_are_walked_once_each_inputs_first() {
+    let x = Tensor::from_array(array![1.0f64, -2.0]).requires_grad();
+    let two = Tensor::scalar(2.0);
+    // A diamond: x feeds a and b, which meet in d.
+    let a = &x * &two;
+    let b = x.exp();
+    let d = &a + &b;
+    assert_sorted(&d, &[&x, &two, &a, &b, &d]);
+    // The diamond reached twice, once through a longer path, and x once more.
+    let doubled = &d * &two;
+    let long = doubled.tanh();
+    let sum = &long + &d;
+    let out = &sum * &x;
+    assert_sorted(&out, &[&x, &two, &a, &b, &d, &doubled, &long, &sum, &out]);
+    assert_sorted(&x, &[&x]);
+    assert_eq!(out.sorted_nodes().index_of(&Tensor::scalar(2.0)), None);
+}
+
+#[test]
+fn an_intermediate_reached_along_paths_of_different_lengths_passes_on_its_whole_gradient() {
+    let x = Tensor::from_array(array![1.0f64, -2.0]).requires_grad();
+    // y = 3x meets itself after a detour of three doublings: z = Σ(8y + y) = Σ 27x.
+    let y = &x * 3.0;
+    let detour = &(&(&y * 2.0) * 2.0) * 2.0;
+    (&detour + &y).sum_all().backward();
+    assert_eq!(x.grad().unwrap(), array![27.0, 27.0].into_dyn());
+}
+
+#[test]
+fn a_100_000_long_chain_is_walked_without_recursion() {
+    let x = Tensor::from_array(array![1.0f64]).requires_grad();
+    let mut y = x.clone();
+    for _ in 0..100_000 {
+        y = -&y;
+    }
+    let sorted = y.sorted_nodes();
+    let nodes = sorted.nodes();
+    assert_eq!(nodes.len(), 100_001);
+    assert!(nodes[0].same_node(&x));
+    assert!(nodes.windows(2).all(|w| w[1].parents()[0].same_node(&w[0])));
 }
 
 /// The DOT text's node declarations and edges, each sorted.

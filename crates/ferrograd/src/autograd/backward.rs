@@ -1,11 +1,11 @@
-//! Reverse-mode differentiation: the topological walk and every operation's derivative.
-
-use std::collections::HashMap;
+//! Reverse-mode differentiation: the graph's walk run backwards, and every operation's
+//! derivative.
 
 use ndarray::{ArcArray, ArrayBase, ArrayD, ArrayView2, Axis, Data, IxDyn, Zip};
 
 use super::broadcast::broadcast_grad_accumulate;
 use super::op::{Op, OpKind};
+use super::walk::SortedNodes;
 use crate::error::{TensorError, unwrap_or_fail};
 use crate::kernels::{matmul, zip_assign, zip_map};
 use crate::{Element, Tensor};
@@ -142,13 +142,9 @@ impl<T: Element> Tensor<T> {
                 shape: self.shape(),
             });
         }
-        let order = topological_order(self);
+        let sorted = SortedNodes::walk(self, Tensor::needs_grad);
+        let order = sorted.nodes();
         order.iter().try_for_each(check_shapes)?;
-        let position: HashMap<*const (), usize> = order
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (t.node_ptr(), i))
-            .collect();
         // Gradients are shared buffers: a gradient kept by `retain`, passed on unchanged (an
         // addition's) or handed to several inputs is one buffer, not a copy each. Whatever writes
         // to one while it is shared works on a copy of its own (copy-on-write).
@@ -171,7 +167,7 @@ impl<T: Element> Tensor<T> {
                     continue;
                 };
                 let input_grad = summed_to(&input.data(), input_grad);
-                let slot = &mut grads[position[&input.node_ptr()]];
+                let slot = &mut grads[sorted.index_of(input).expect("walked")];
                 *slot = Some(match slot.take() {
                     Some(sum) => add(sum, input_grad),
                     None => input_grad,
@@ -227,32 +223,6 @@ fn check_shapes<T: Element>(tensor: &Tensor<T>) -> Result<(), TensorError> {
         inputs: shapes.iter().map(|s| s.to_vec()).collect(),
         output: out.shape().to_vec(),
     })
-}
-
-/// Every tensor that needs grad and leads to `root`, each after all of its inputs (`root` last).
-/// Built with an explicit stack, so arbitrarily long chains cannot overflow the call stack.
-fn topological_order<T: Element>(root: &Tensor<T>) -> Vec<Tensor<T>> {
-    let mut order = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    let mut stack = vec![(root.clone(), false)];
-    while let Some((tensor, inputs_done)) = stack.pop() {
-        if inputs_done {
-            order.push(tensor);
-            continue;
-        }
-        if !seen.insert(tensor.node_ptr()) {
-            continue;
-        }
-        let inputs = tensor.op().map_or(&[][..], |op| &op.inputs[..]);
-        let pending: Vec<_> = inputs
-            .iter()
-            .filter(|t| t.needs_grad() && !seen.contains(&t.node_ptr()))
-            .map(|t| (t.clone(), false))
-            .collect();
-        stack.push((tensor, true));
-        stack.extend(pending);
-    }
-    order
 }
 
 /// The gradient of each input of `op` (in order; `None` for inputs that need none), given the

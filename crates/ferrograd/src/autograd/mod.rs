@@ -3,7 +3,8 @@
 //!
 //! - `tensor.rs`: the handle and its node (data, gradient, recorded operation);
 //! - `op.rs`: every differentiable operation as one enum;
-//! - `backward.rs`: the topological walk and every operation's derivative in one `match`;
+//! - `walk.rs`: the one walk over a recorded graph, its nodes inputs first ([`SortedNodes`]);
+//! - `backward.rs`: that walk run backwards, and every operation's derivative in one `match`;
 //! - `gradient.rs`: a leaf's accumulated gradient buffer;
 //! - `broadcast.rs`: NumPy broadcasting, and gradients summed back to an operand's shape;
 //! - `grad_mode.rs`: [`no_grad`];
@@ -18,8 +19,10 @@ mod gradient;
 mod op;
 mod operators;
 mod tensor;
+mod walk;
 
 pub use broadcast::{broadcast_grad_accumulate, broadcast_shape};
 pub use grad_mode::{is_grad_enabled, no_grad, set_grad_enabled};
 pub(crate) use op::OpKind;
 pub use tensor::{Tensor, live_tensors};
+pub use walk::SortedNodes;

@@ -1,6 +1,5 @@
 //! Exporting the graph behind a tensor in Graphviz's DOT language.
 
-use std::collections::HashMap;
 use std::fmt::Write;
 
 use crate::{Element, Tensor};
@@ -19,12 +18,14 @@ impl<T: Element> Tensor<T> {
     /// assert!(dot.contains("SumBackward"));
     /// ```
     pub fn to_dot(&self) -> String {
-        let mut ids: HashMap<*const (), usize> = HashMap::new();
+        let sorted = self.sorted_nodes();
+        let nodes = sorted.nodes();
+        // Numbered from this tensor, `n0`, to the leaves.
+        let number =
+            |tensor: &Tensor<T>| nodes.len() - 1 - sorted.index_of(tensor).expect("walked");
         let mut out = String::from("digraph ferrograd {\n  rankdir=BT;\n");
-        let mut stack = vec![self.clone()];
-        ids.insert(self.node_ptr(), 0);
-        while let Some(tensor) = stack.pop() {
-            let id = ids[&tensor.node_ptr()];
+        for tensor in nodes.iter().rev() {
+            let id = number(tensor);
             let shape = tensor.shape();
             let (label, style) = match tensor.grad_fn_name() {
                 Some(name) => (name.trim_matches(['<', '>']).to_string(), "box"),
@@ -36,12 +37,7 @@ impl<T: Element> Tensor<T> {
                 "  n{id} [label=\"{label}\\n{shape:?}\", shape={style}];"
             );
             for input in tensor.parents() {
-                let next = ids.len();
-                let input_id = *ids.entry(input.node_ptr()).or_insert_with(|| {
-                    stack.push(input.clone());
-                    next
-                });
-                let _ = writeln!(out, "  n{input_id} -> n{id};");
+                let _ = writeln!(out, "  n{} -> n{id};", number(&input));
             }
         }
         out.push_str("}\n");
