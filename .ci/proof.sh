@@ -72,8 +72,9 @@ for part in $PARTS; do
         # Miri detects no vector instructions and so runs the portable paths; and the same on
         # i686, a 32-bit target that builds `kernels/portable.rs` instead of `x86/`. (criterion,
         # a dev-dependency, compiles a C file that needs only the compiler's own headers there.)
-        # Not the tuner's tests: arithmetic on a made-up clock, no unsafe code, and hundreds of
-        # thousands of jobs each (minutes per test in Miri).
+        # Not the tuner's tests (arithmetic on a made-up clock, hundreds of thousands of jobs
+        # each) nor `fast_math`'s (exp and tanh against libm at millions of points): no unsafe
+        # code, and minutes per test in Miri.
         step "Miri: the pool and the portable product paths (x86_64, i686)"
         export CFLAGS_i686_unknown_linux_gnu=-ffreestanding
         for target in "$HOST" i686-unknown-linux-gnu; do
@@ -81,7 +82,8 @@ for part in $PARTS; do
             # report them (and what they hold) as leaked when the tests end.
             MIRIFLAGS="-Zmiri-ignore-leaks" \
                 cargo "+$NIGHTLY" miri test -p ferrograd --target "$target" \
-                --target-dir "$TARGET_BASE/miri" --lib -- kernels:: --skip kernels::pool::tuner::
+                --target-dir "$TARGET_BASE/miri" --lib -- kernels:: --skip kernels::pool::tuner:: \
+                --skip kernels::fast_math::
         done
         ;;
     fuzz)

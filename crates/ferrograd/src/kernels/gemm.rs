@@ -2,18 +2,19 @@
 //! split into column (or row) blocks of the result over
 //! [`set_num_threads`](crate::set_num_threads) threads.
 //!
-//! `f32` products with a short side (such as a batch of 32 rows) run a kernel of this crate on
-//! CPUs with AVX-512 or AVX2 + FMA, which reads the operands in place (both give the same bits);
-//! the rest run matrixmultiply through `ndarray`. The kernel is chosen once per product, and each
-//! block computes its elements exactly as the whole product would, so the result does not depend
-//! on the thread count. Operands may be any views, transposed ones included.
+//! `f32` and `f64` products with a short side (such as a batch of 32 rows) run a kernel of this
+//! crate on CPUs with AVX-512 or AVX2 + FMA, which reads the operands in place (both give the
+//! same bits); the rest run matrixmultiply through `ndarray`. The kernel is chosen once per
+//! product, and each block computes its elements exactly as the whole product would, so the
+//! result does not depend on the thread count. Operands may be any views, transposed ones
+//! included.
 
-use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis, LinalgScalar, s};
+use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis, s};
 
-use super::platform::{F32Kernel, F64Kernel};
+use super::platform::{Float, Kernel};
 use super::pool::{parts_for, run_each};
+use super::sealed::{Private, Product};
 use crate::Element;
-use crate::element::sealed::{Private, Product};
 
 /// Below this many multiply-adds per thread, splitting costs more than it saves.
 const MIN_WORK_PER_THREAD: usize = 16 * 1024;
@@ -59,20 +60,20 @@ pub fn matmul_into<T: Element>(a: ArrayView2<T>, b: ArrayView2<T>, beta: T, c: A
         c.shape()
     );
     match T::product(a, b, beta, c, Private::new()) {
-        Product::F32(a, b, beta, c) => {
-            let kernel = F32Kernel::choose(&a, &b, &c);
-            split(a, b, c, |a, b, c| kernel.product(a, b, beta, c));
-        }
-        Product::F64(a, b, beta, c) => {
-            let kernel = F64Kernel::choose(&a, &b, &c);
-            split(a, b, c, |a, b, c| kernel.product(a, b, beta, c));
-        }
+        Product::F32(a, b, beta, c) => product(a, b, beta, c),
+        Product::F64(a, b, beta, c) => product(a, b, beta, c),
     }
+}
+
+/// `c = a·b + beta·c` with one kernel, chosen for the whole product, on every block.
+fn product<T: Float>(a: ArrayView2<T>, b: ArrayView2<T>, beta: T, c: ArrayViewMut2<T>) {
+    let kernel = Kernel::choose(&a, &b, &c);
+    split(a, b, c, |a, b, c| kernel.product(a, b, beta, c));
 }
 
 /// Runs `block` on column (or row) blocks of `c` and the matching parts of `a` and `b`, over
 /// the pool's threads when the product is large enough to pay for it.
-fn split<T: LinalgScalar + Send + Sync>(
+fn split<T: Float>(
     a: ArrayView2<T>,
     b: ArrayView2<T>,
     mut c: ArrayViewMut2<T>,

@@ -2,7 +2,7 @@
 //! element-wise loops are compiled for the target's baseline.
 
 use ndarray::linalg::general_mat_mul;
-use ndarray::{ArrayView2, ArrayViewMut2};
+use ndarray::{ArrayView2, ArrayViewMut2, LinalgScalar};
 
 use super::Simd;
 
@@ -17,44 +17,28 @@ pub(crate) fn vectorised<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
-/// The `f32` product's code: matrixmultiply on this target.
-#[derive(Clone, Copy)]
-pub(crate) struct F32Kernel;
+/// The element types products are computed for: any that matrixmultiply takes.
+pub(crate) trait Float: LinalgScalar + Send + Sync {}
 
-impl F32Kernel {
-    pub(crate) fn choose(_: &ArrayView2<f32>, _: &ArrayView2<f32>, _: &ArrayViewMut2<f32>) -> Self {
-        F32Kernel
+impl<T: LinalgScalar + Send + Sync> Float for T {}
+
+/// The product's code: matrixmultiply on this target.
+#[derive(Clone, Copy)]
+pub(crate) struct Kernel;
+
+impl Kernel {
+    pub(crate) fn choose<T>(_: &ArrayView2<T>, _: &ArrayView2<T>, _: &ArrayViewMut2<T>) -> Self {
+        Kernel
     }
 
     /// `c = a·b + beta·c`.
-    pub(crate) fn product(
+    pub(crate) fn product<T: Float>(
         self,
-        a: ArrayView2<f32>,
-        b: ArrayView2<f32>,
-        beta: f32,
-        mut c: ArrayViewMut2<f32>,
+        a: ArrayView2<T>,
+        b: ArrayView2<T>,
+        beta: T,
+        mut c: ArrayViewMut2<T>,
     ) {
-        general_mat_mul(1.0, &a, &b, beta, &mut c);
-    }
-}
-
-/// The `f64` product's code: matrixmultiply on this target.
-#[derive(Clone, Copy)]
-pub(crate) struct F64Kernel;
-
-impl F64Kernel {
-    pub(crate) fn choose(_: &ArrayView2<f64>, _: &ArrayView2<f64>, _: &ArrayViewMut2<f64>) -> Self {
-        F64Kernel
-    }
-
-    /// `c = a·b + beta·c`.
-    pub(crate) fn product(
-        self,
-        a: ArrayView2<f64>,
-        b: ArrayView2<f64>,
-        beta: f64,
-        mut c: ArrayViewMut2<f64>,
-    ) {
-        general_mat_mul(1.0, &a, &b, beta, &mut c);
+        general_mat_mul(T::one(), &a, &b, beta, &mut c);
     }
 }

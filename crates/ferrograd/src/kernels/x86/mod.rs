@@ -5,10 +5,8 @@
 //! `unsafe` call into one is preceded by that check.
 
 mod short_side;
-mod short_side_f64;
 
-pub(crate) use short_side::F32Kernel;
-pub(crate) use short_side_f64::F64Kernel;
+pub(crate) use short_side::{Float, Kernel};
 
 use super::Simd;
 

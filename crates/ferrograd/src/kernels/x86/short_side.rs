@@ -1,23 +1,28 @@
-//! An `f32` matrix product for a short side, such as a batch of 32 rows, that reads both operands
-//! where they lie instead of packing them.
+//! A matrix product for a short side, such as a batch of 32 rows, that reads both operands where
+//! they lie instead of packing them, written once for `f32` and `f64`.
 //!
 //! matrixmultiply copies ("packs") panels of both operands before every product, which pays off
 //! when each packed element is used many times. With 32 rows, each weight is used 32 times per
-//! product, and packing took a quarter of the training step's GEMM time. This kernel keeps a tile
-//! of `c` in vector registers (AVX-512 or AVX2 + FMA, whichever the CPU has), loads rows of `b`
+//! product, and packing took a quarter of the training step's GEMM time (and held the original
+//! notebook's float64 products to about 27 GFLOP/s on one thread). This kernel keeps a tile of
+//! `c` in vector registers (AVX-512 or AVX2 + FMA, whichever the CPU has), loads rows of `b`
 //! straight from memory (they must be contiguous) and broadcasts single elements of `a` (any
 //! strides). Each element of `c` is one chain of fused multiply-adds over `k` in order, plus
 //! `beta·c`, so splitting `c` into blocks does not change it.
+//!
+//! The choice of kernel and the checks at the boundary are generic over [`Float`]; the kernel
+//! itself is one macro, `kernel!`, compiled four times: for AVX-512F and for AVX2 + FMA
+//! (`avx512!`, `avx2!`), each over `f32` and `f64` vectors.
 
 use ndarray::linalg::general_mat_mul;
-use ndarray::{Array2, ArrayBase, ArrayView2, ArrayViewMut2, Ix2, RawData};
+use ndarray::{Array2, ArrayBase, ArrayView2, ArrayViewMut2, Ix2, LinalgScalar, RawData};
 
 use crate::kernels::Simd;
 
-/// The code that computes an `f32` product. It is chosen once for a whole product, so every
-/// block of a split product is computed alike.
+/// The code that computes a product. It is chosen once for a whole product, so every block of a
+/// split product is computed alike.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) enum F32Kernel {
+pub(crate) enum Kernel {
     /// matrixmultiply, through `ndarray`.
     Library,
     /// This module's kernel on the operands as they are.
@@ -31,29 +36,52 @@ pub(crate) enum F32Kernel {
 /// The vector instructions a kernel of this module runs on.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) enum Isa {
-    /// AVX-512F: 16 lanes, 32 registers.
+    /// AVX-512F: 16 `f32` or 8 `f64` lanes, 32 registers.
     Avx512,
-    /// AVX2 and FMA: 8 lanes, 16 registers.
+    /// AVX2 and FMA: 8 `f32` or 4 `f64` lanes, 16 registers.
     Avx2,
 }
 
-impl F32Kernel {
+/// `kernel!`'s `product` compiled for one instruction set and element type: `c = a·b + beta·c`.
+/// Calling it is safe when the CPU has the instruction set, `a` is `(m, k)`, `b` `(k, n)` and `c`
+/// `(m, n)`, and rows of `b` and `c` are contiguous (`Isa::product` checks all of it).
+type Entry<T> = unsafe fn(ArrayView2<'_, T>, ArrayView2<'_, T>, T, ArrayViewMut2<'_, T>);
+
+/// An element type the kernel is compiled for: `f32` or `f64`.
+pub(crate) trait Float: LinalgScalar + Send + Sync {
+    /// The kernel for AVX-512F.
+    const AVX512: Entry<Self>;
+    /// The kernel for AVX2 and FMA.
+    const AVX2: Entry<Self>;
+}
+
+impl Float for f32 {
+    const AVX512: Entry<f32> = avx512_f32::product;
+    const AVX2: Entry<f32> = avx2_f32::product;
+}
+
+impl Float for f64 {
+    const AVX512: Entry<f64> = avx512_f64::product;
+    const AVX2: Entry<f64> = avx2_f64::product;
+}
+
+impl Kernel {
     /// The fastest kernel for `c = a·b` on this CPU.
-    pub(crate) fn choose(a: &ArrayView2<f32>, b: &ArrayView2<f32>, c: &ArrayViewMut2<f32>) -> Self {
+    pub(crate) fn choose<T>(a: &ArrayView2<T>, b: &ArrayView2<T>, c: &ArrayViewMut2<T>) -> Self {
         let isa = match super::simd() {
             Simd::Avx512 => Isa::Avx512,
             Simd::Avx2 => Isa::Avx2,
-            Simd::Baseline => return F32Kernel::Library,
+            Simd::Baseline => return Kernel::Library,
         };
         let (m, k) = a.dim();
         if !contiguous_rows(c) {
-            F32Kernel::Library
+            Kernel::Library
         } else if m.min(k) <= SHORT_SIDE && contiguous_rows(b) {
-            F32Kernel::Direct(isa)
+            Kernel::Direct(isa)
         } else if m <= SHORT_SIDE && k > SHORT_SIDE && contiguous_rows(&b.t()) {
-            F32Kernel::Transposed(isa)
+            Kernel::Transposed(isa)
         } else {
-            F32Kernel::Library
+            Kernel::Library
         }
     }
 
@@ -63,21 +91,21 @@ impl F32Kernel {
     /// # Panics
     /// When the shapes do not fit `(m, k)·(k, n) = (m, n)`, or (for this module's kernels) rows
     /// of `b` and `c` are not contiguous or the CPU lacks the instructions.
-    pub(crate) fn product(
+    pub(crate) fn product<T: Float>(
         self,
-        a: ArrayView2<f32>,
-        b: ArrayView2<f32>,
-        beta: f32,
-        mut c: ArrayViewMut2<f32>,
+        a: ArrayView2<T>,
+        b: ArrayView2<T>,
+        beta: T,
+        mut c: ArrayViewMut2<T>,
     ) {
         match self {
-            F32Kernel::Library => general_mat_mul(1.0, &a, &b, beta, &mut c),
-            F32Kernel::Direct(isa) => isa.product(a, b, beta, c),
-            F32Kernel::Transposed(isa) => {
+            Kernel::Library => general_mat_mul(T::one(), &a, &b, beta, &mut c),
+            Kernel::Direct(isa) => isa.product(a, b, beta, c),
+            Kernel::Transposed(isa) => {
                 let a_t = a.t().as_standard_layout().into_owned();
                 let mut c_t = Array2::zeros((c.ncols(), c.nrows()));
-                isa.product(b.t(), a_t.view(), 0.0, c_t.view_mut());
-                if beta == 0.0 {
+                isa.product(b.t(), a_t.view(), T::zero(), c_t.view_mut());
+                if beta.is_zero() {
                     c.assign(&c_t.t());
                 } else {
                     c.zip_mut_with(&c_t.t(), |c, &p| *c = p + beta * *c);
@@ -94,7 +122,7 @@ impl Isa {
     /// # Panics
     /// When the shapes do not fit `(m, k)·(k, n) = (m, n)`, rows of `b` or `c` are not contiguous,
     /// or the CPU lacks the instructions.
-    fn product(self, a: ArrayView2<f32>, b: ArrayView2<f32>, beta: f32, c: ArrayViewMut2<f32>) {
+    fn product<T: Float>(self, a: ArrayView2<T>, b: ArrayView2<T>, beta: T, c: ArrayViewMut2<T>) {
         let (m, k) = a.dim();
         let n = b.ncols();
         assert!(
@@ -115,48 +143,48 @@ impl Isa {
                 assert!(super::has_avx512(), "this CPU lacks AVX-512F");
                 // SAFETY: checked just above: the CPU has AVX-512F; `a` is (m, k), `b` is (k, n)
                 // and `c` is (m, n), and rows of `b` and `c` are contiguous, all that
-                // `avx512::product` asks. The views keep every element they address in bounds.
-                unsafe { avx512::product(a, b, beta, c) }
+                // `T::AVX512` (`kernel!`'s `product`) asks. The views keep every element they
+                // address in bounds.
+                unsafe { (T::AVX512)(a, b, beta, c) }
             }
             Isa::Avx2 => {
                 assert!(super::has_avx2_fma(), "this CPU lacks AVX2 and FMA");
                 // SAFETY: checked just above: the CPU has AVX2 and FMA; the shapes fit and rows
-                // of `b` and `c` are contiguous, all that `avx2::product` asks.
-                unsafe { avx2::product(a, b, beta, c) }
+                // of `b` and `c` are contiguous, all that `T::AVX2` asks.
+                unsafe { (T::AVX2)(a, b, beta, c) }
             }
         }
     }
 }
 
 /// Products with `m` or `k` at most this are computed here, where packing would not pay off.
-pub(super) const SHORT_SIDE: usize = 64;
+const SHORT_SIDE: usize = 64;
 
 /// Whether the rows of `x` are contiguous (or too short for it to matter).
-pub(super) fn contiguous_rows<S: RawData>(x: &ArrayBase<S, Ix2>) -> bool {
+fn contiguous_rows<S: RawData>(x: &ArrayBase<S, Ix2>) -> bool {
     x.strides()[1] == 1 || x.ncols() <= 1 || x.is_empty()
 }
 
 /// The operands' first elements and row and column strides: `a` is `(m, k)` with any strides,
 /// `b` is `(k, n)` and `c` is `(m, n)` with contiguous rows (`Isa::product` checked all of it).
-/// `T` is `f32` here and `f64` in `short_side_f64`.
 #[derive(Clone, Copy)]
-pub(super) struct Operands<T> {
-    pub(super) a: *const T,
-    pub(super) a_rows: isize,
-    pub(super) a_cols: isize,
-    pub(super) b: *const T,
-    pub(super) b_rows: isize,
-    pub(super) c: *mut T,
-    pub(super) c_rows: isize,
-    pub(super) k: usize,
-    pub(super) beta: T,
+struct Operands<T> {
+    a: *const T,
+    a_rows: isize,
+    a_cols: isize,
+    b: *const T,
+    b_rows: isize,
+    c: *mut T,
+    c_rows: isize,
+    k: usize,
+    beta: T,
 }
 
-/// The kernel, written once over a module's vector primitives (`Vector`, `LANES`, `MR` rows by
-/// `NV` vectors per tile, `zero`, `splat`, `fmadd`, `add`, `mul`, `load`, `store`,
-/// `load_masked`, `store_masked`, `first_lanes`) and compiled for its `$features`, for elements
-/// of type `$t` (`f32` here, `f64` in `short_side_f64`). `$rows` lists the tile heights below
-/// `MR` and `$vectors` the panel widths below `NV`.
+/// The kernel, written once over a module's vector primitives (`Vector`, `LANES`, `zero`,
+/// `splat`, `fmadd`, `add`, `mul`, `load`, `store`, `load_masked`, `store_masked`,
+/// `first_lanes`) and compiled for its `$features`, for elements of type `$t`, with tiles of `MR`
+/// rows by `NV` vectors (`tile: MR x NV`). `$rows` lists the tile heights below `MR` and
+/// `$vectors` the panel widths below `NV`.
 ///
 /// Safety rests on one invariant, passed down from `product` to `panel` to `tile`: every tile
 /// `tile` is given lies inside `c`, and the same columns of `b` and rows of `a` lie inside
@@ -164,10 +192,13 @@ pub(super) struct Operands<T> {
 /// `panel` cuts a panel into tiles of at most `MR` rows. Lanes past a narrow panel's edge are
 /// masked, and masked lanes are never read or written.
 macro_rules! kernel {
-    ($features:literal, $t:ty, rows: [$($rows:literal)*], vectors: [$($vectors:literal)*]) => {
+    ($features:literal, $t:ty, tile: $mr:literal x $nv:literal, rows: [$($rows:literal)*],
+     vectors: [$($vectors:literal)*]) => {
         use ndarray::{ArrayView2, ArrayViewMut2};
 
         type Operands = super::Operands<$t>;
+        const MR: usize = $mr;
+        const NV: usize = $nv;
 
         /// `c = a·b + beta·c`.
         ///
@@ -305,15 +336,18 @@ macro_rules! kernel {
     };
 }
 
-/// A module's vector type and the primitives the kernel uses that map one to one onto an
-/// intrinsic: `zero`, `splat`, `fmadd`, `add`, `mul`, and unaligned `load` and `store`, each
-/// compiled for `$features`. The masked loads and stores differ between instruction sets and are
-/// written in each module.
+/// A module's vector type of `LANES` lanes and the primitives the kernel uses, each compiled for
+/// `$features`: `zero`, `splat`, `fmadd`, `add`, `mul`, and unaligned `load` and `store`, which
+/// map one to one onto an intrinsic, and the masked load and store, given as the intrinsic's call
+/// (the instruction sets take their operands in different orders).
 macro_rules! primitives {
-    ($features:literal, $t:ty, $vector:ty, zero: $zero:ident, splat: $splat:ident,
-     fmadd: $fmadd:ident, add: $add:ident, mul: $mul:ident,
-     load: $load:ident, store: $store:ident) => {
+    ($features:literal, $t:ty, $vector:ty, lanes: $lanes:literal, mask: $mask:ty,
+     zero: $zero:ident, splat: $splat:ident, fmadd: $fmadd:ident, add: $add:ident,
+     mul: $mul:ident, load: $load:ident, store: $store:ident,
+     load_masked: |$lp:ident, $lm:ident| $load_masked:expr,
+     store_masked: |$sp:ident, $sm:ident, $sv:ident| $store_masked:expr) => {
         type Vector = $vector;
+        const LANES: usize = $lanes;
 
         #[target_feature(enable = $features)]
         #[inline]
@@ -356,86 +390,107 @@ macro_rules! primitives {
             // SAFETY: the caller's promise is the intrinsic's requirement (unaligned is allowed).
             unsafe { $store(p, v) }
         }
+        /// # Safety
+        /// The lanes of `mask` from `p` on must be readable.
+        #[target_feature(enable = $features)]
+        #[inline]
+        unsafe fn load_masked($lp: *const $t, $lm: $mask) -> Vector {
+            // SAFETY: the caller's promise; masked-off lanes are not read and cannot fault.
+            unsafe { $load_masked }
+        }
+        /// # Safety
+        /// The lanes of `mask` from `p` on must be writable.
+        #[target_feature(enable = $features)]
+        #[inline]
+        unsafe fn store_masked($sp: *mut $t, $sm: $mask, $sv: Vector) {
+            // SAFETY: the caller's promise; masked-off lanes are not written and cannot fault.
+            unsafe { $store_masked }
+        }
     };
 }
 
-pub(super) use {kernel, primitives};
+/// `kernel!` for AVX-512F over elements `$t` in vectors `$vector` of `$lanes` lanes, with lane
+/// masks `$mask` and the intrinsics for that type (`zero`, `splat`, `fmadd`, `add`, `mul`,
+/// `load`, `store`, then the masked load and store). A tile is 8 rows by 3 vectors: 24
+/// accumulators, 3 vectors of a row of `b` and a broadcast of `a` in 32 registers.
+macro_rules! avx512 {
+    ($t:ty, $vector:ty, mask: $mask:ty, lanes: $lanes:literal, zero: $zero:ident,
+     splat: $splat:ident, fmadd: $fmadd:ident, add: $add:ident, mul: $mul:ident,
+     load: $load:ident, store: $store:ident, load_masked: $load_masked:ident,
+     store_masked: $store_masked:ident) => {
+        use std::arch::x86_64::*;
 
-mod avx512 {
-    use std::arch::x86_64::*;
+        primitives!("avx512f", $t, $vector, lanes: $lanes, mask: $mask, zero: $zero,
+            splat: $splat, fmadd: $fmadd, add: $add, mul: $mul, load: $load, store: $store,
+            load_masked: |p, mask| $load_masked(mask, p),
+            store_masked: |p, mask, v| $store_masked(p, mask, v));
 
-    primitives!("avx512f", f32, __m512, zero: _mm512_setzero_ps, splat: _mm512_set1_ps,
-        fmadd: _mm512_fmadd_ps, add: _mm512_add_ps, mul: _mm512_mul_ps,
-        load: _mm512_loadu_ps, store: _mm512_storeu_ps);
-    const LANES: usize = 16;
-    /// 24 accumulators, 3 rows of `b` and a broadcast of 32 registers.
-    const MR: usize = 8;
-    const NV: usize = 3;
+        /// The first `n` lanes, `1 ≤ n ≤ LANES`.
+        #[target_feature(enable = "avx512f")]
+        #[inline]
+        fn first_lanes(n: usize) -> $mask {
+            (u32::MAX >> (32 - n)) as $mask
+        }
 
-    /// # Safety
-    /// The lanes of `mask` from `p` on must be readable.
-    #[target_feature(enable = "avx512f")]
-    #[inline]
-    unsafe fn load_masked(p: *const f32, mask: __mmask16) -> Vector {
-        // SAFETY: the caller's promise; masked-off lanes are not read and cannot fault.
-        unsafe { _mm512_maskz_loadu_ps(mask, p) }
-    }
-    /// # Safety
-    /// The lanes of `mask` from `p` on must be writable.
-    #[target_feature(enable = "avx512f")]
-    #[inline]
-    unsafe fn store_masked(p: *mut f32, mask: __mmask16, v: Vector) {
-        // SAFETY: the caller's promise; masked-off lanes are not written and cannot fault.
-        unsafe { _mm512_mask_storeu_ps(p, mask, v) }
-    }
-    /// The first `n` of 16 lanes, `1 ≤ n ≤ 16`.
-    #[target_feature(enable = "avx512f")]
-    #[inline]
-    fn first_lanes(n: usize) -> __mmask16 {
-        (u32::MAX >> (32 - n)) as __mmask16
-    }
-
-    kernel!("avx512f", f32, rows: [1 2 3 4 5 6 7], vectors: [1 2]);
+        kernel!("avx512f", $t, tile: 8 x 3, rows: [1 2 3 4 5 6 7], vectors: [1 2]);
+    };
 }
 
-mod avx2 {
-    use std::arch::x86_64::*;
+/// `kernel!` for AVX2 and FMA, as `avx512!` (a lane mask is a vector whose lanes have all bits
+/// set or none). A tile is 6 rows by 2 vectors: 12 accumulators, 2 vectors of a row of `b` and a
+/// broadcast of `a` in 16 registers.
+macro_rules! avx2 {
+    ($t:ty, $vector:ty, lanes: $lanes:literal, zero: $zero:ident, splat: $splat:ident,
+     fmadd: $fmadd:ident, add: $add:ident, mul: $mul:ident, load: $load:ident,
+     store: $store:ident, load_masked: $load_masked:ident, store_masked: $store_masked:ident) => {
+        use std::arch::x86_64::*;
 
-    primitives!("avx2,fma", f32, __m256, zero: _mm256_setzero_ps, splat: _mm256_set1_ps,
-        fmadd: _mm256_fmadd_ps, add: _mm256_add_ps, mul: _mm256_mul_ps,
-        load: _mm256_loadu_ps, store: _mm256_storeu_ps);
-    const LANES: usize = 8;
-    /// 12 accumulators, 2 rows of `b` and a broadcast of 16 registers.
-    const MR: usize = 6;
-    const NV: usize = 2;
+        primitives!("avx2,fma", $t, $vector, lanes: $lanes, mask: __m256i, zero: $zero,
+            splat: $splat, fmadd: $fmadd, add: $add, mul: $mul, load: $load, store: $store,
+            load_masked: |p, mask| $load_masked(p, mask),
+            store_masked: |p, mask, v| $store_masked(p, mask, v));
 
-    /// # Safety
-    /// The lanes of `mask` from `p` on must be readable.
-    #[target_feature(enable = "avx2,fma")]
-    #[inline]
-    unsafe fn load_masked(p: *const f32, mask: __m256i) -> Vector {
-        // SAFETY: the caller's promise; masked-off lanes are not read and cannot fault.
-        unsafe { _mm256_maskload_ps(p, mask) }
-    }
-    /// # Safety
-    /// The lanes of `mask` from `p` on must be writable.
-    #[target_feature(enable = "avx2,fma")]
-    #[inline]
-    unsafe fn store_masked(p: *mut f32, mask: __m256i, v: Vector) {
-        // SAFETY: the caller's promise; masked-off lanes are not written and cannot fault.
-        unsafe { _mm256_maskstore_ps(p, mask, v) }
-    }
-    /// The first `n` of 8 lanes: all bits set in those.
-    #[target_feature(enable = "avx2,fma")]
-    #[inline]
-    fn first_lanes(n: usize) -> __m256i {
-        _mm256_cmpgt_epi32(
-            _mm256_set1_epi32(n as i32),
-            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
-        )
-    }
+        /// The first `n` lanes, `1 ≤ n ≤ LANES`: every bit set in their 32-bit words, the first
+        /// `n·8/LANES` of the vector's eight.
+        #[target_feature(enable = "avx2,fma")]
+        #[inline]
+        fn first_lanes(n: usize) -> __m256i {
+            _mm256_cmpgt_epi32(
+                _mm256_set1_epi32((n * 8 / LANES) as i32),
+                _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
+            )
+        }
 
-    kernel!("avx2,fma", f32, rows: [1 2 3 4 5], vectors: [1]);
+        kernel!("avx2,fma", $t, tile: 6 x 2, rows: [1 2 3 4 5], vectors: [1]);
+    };
+}
+
+mod avx512_f32 {
+    avx512!(f32, __m512, mask: __mmask16, lanes: 16, zero: _mm512_setzero_ps,
+        splat: _mm512_set1_ps, fmadd: _mm512_fmadd_ps, add: _mm512_add_ps, mul: _mm512_mul_ps,
+        load: _mm512_loadu_ps, store: _mm512_storeu_ps, load_masked: _mm512_maskz_loadu_ps,
+        store_masked: _mm512_mask_storeu_ps);
+}
+
+mod avx512_f64 {
+    avx512!(f64, __m512d, mask: __mmask8, lanes: 8, zero: _mm512_setzero_pd,
+        splat: _mm512_set1_pd, fmadd: _mm512_fmadd_pd, add: _mm512_add_pd, mul: _mm512_mul_pd,
+        load: _mm512_loadu_pd, store: _mm512_storeu_pd, load_masked: _mm512_maskz_loadu_pd,
+        store_masked: _mm512_mask_storeu_pd);
+}
+
+mod avx2_f32 {
+    avx2!(f32, __m256, lanes: 8, zero: _mm256_setzero_ps, splat: _mm256_set1_ps,
+        fmadd: _mm256_fmadd_ps, add: _mm256_add_ps, mul: _mm256_mul_ps, load: _mm256_loadu_ps,
+        store: _mm256_storeu_ps, load_masked: _mm256_maskload_ps,
+        store_masked: _mm256_maskstore_ps);
+}
+
+mod avx2_f64 {
+    avx2!(f64, __m256d, lanes: 4, zero: _mm256_setzero_pd, splat: _mm256_set1_pd,
+        fmadd: _mm256_fmadd_pd, add: _mm256_add_pd, mul: _mm256_mul_pd, load: _mm256_loadu_pd,
+        store: _mm256_storeu_pd, load_masked: _mm256_maskload_pd,
+        store_masked: _mm256_maskstore_pd);
 }
 
 #[cfg(test)]
@@ -443,6 +498,7 @@ mod tests {
     use ndarray::{Array2, s};
 
     use super::*;
+    use crate::Element;
 
     /// The instruction sets this CPU runs, the widest first.
     fn isas() -> Vec<Isa> {
@@ -456,52 +512,64 @@ mod tests {
         isas
     }
 
-    /// `c = a·b + beta·c` with the kernel [`F32Kernel::choose`] picks, run on `isa`; whether it
-    /// is this module's.
-    fn try_product(
+    /// `c = a·b + beta·c` with the kernel [`Kernel::choose`] picks, run on `isa`; whether it is
+    /// this module's.
+    fn try_product<T: Float>(
         isa: Isa,
-        a: ArrayView2<f32>,
-        b: ArrayView2<f32>,
-        beta: f32,
-        c: &mut ArrayViewMut2<f32>,
+        a: ArrayView2<T>,
+        b: ArrayView2<T>,
+        beta: T,
+        c: &mut ArrayViewMut2<T>,
     ) -> bool {
-        let kernel = match F32Kernel::choose(&a, &b, c) {
-            F32Kernel::Library => F32Kernel::Library,
-            F32Kernel::Direct(_) => F32Kernel::Direct(isa),
-            F32Kernel::Transposed(_) => F32Kernel::Transposed(isa),
+        let kernel = match Kernel::choose(&a, &b, c) {
+            Kernel::Library => Kernel::Library,
+            Kernel::Direct(_) => Kernel::Direct(isa),
+            Kernel::Transposed(_) => Kernel::Transposed(isa),
         };
         kernel.product(a, b, beta, c.view_mut());
-        kernel != F32Kernel::Library
+        kernel != Kernel::Library
     }
 
-    fn matrix(rows: usize, cols: usize, seed: usize) -> Array2<f32> {
+    fn matrix<T: Element>(rows: usize, cols: usize, seed: usize) -> Array2<T> {
         Array2::from_shape_fn((rows, cols), |(i, j)| {
-            (((i * 31 + j * 17 + seed * 7) % 23) as f32 - 11.0) * 0.37
+            let x = (((i * 31 + j * 17 + seed * 7) % 23) as f64 - 11.0) * 0.37;
+            T::from_f64(x + 1e-9 * (i + j) as f64)
         })
     }
 
-    /// `a·b + beta·c` in `f64`, and the bound on `f32` rounding error for each element.
-    fn reference(a: &Array2<f32>, b: &Array2<f32>, beta: f32, c: &Array2<f32>) -> [Array2<f64>; 2] {
-        let (a, b) = (a.mapv(f64::from), b.mapv(f64::from));
-        let exact = a.dot(&b) + c.mapv(f64::from) * f64::from(beta);
-        let bound = (a.abs().dot(&b.abs()) + 1.0) * 1e-5;
+    /// `a·b + beta·c` in `f64`, and a bound on the rounding error of any order of summation:
+    /// `tolerance` times `|a|·|b| + 1`.
+    fn reference<T: Element>(
+        a: &Array2<T>,
+        b: &Array2<T>,
+        beta: T,
+        c: &Array2<T>,
+        tolerance: f64,
+    ) -> [Array2<f64>; 2] {
+        let wide = |x: &Array2<T>| x.mapv(Element::to_f64);
+        let (a, b) = (wide(a), wide(b));
+        let exact = a.dot(&b) + wide(c) * Element::to_f64(beta);
+        let bound = (a.abs().dot(&b.abs()) + 1.0) * tolerance;
         [exact, bound]
     }
 
     #[test]
     fn products_match_an_f64_reference_at_every_edge_and_layout() {
         for isa in isas() {
-            products_match_an_f64_reference_on(isa);
+            products_match_an_f64_reference_on::<f32>(isa, 1e-5);
+            products_match_an_f64_reference_on::<f64>(isa, 1e-13);
         }
     }
 
-    fn products_match_an_f64_reference_on(isa: Isa) {
+    /// Every edge of a tile and a panel for `f32` and `f64` lanes on either instruction set.
+    fn products_match_an_f64_reference_on<T: Float + Element>(isa: Isa, tolerance: f64) {
         let mut checked = 0;
         for m in [1, 2, 7, 8, 9, 17, 32, 33, 64] {
             for k in [0, 1, 5, 64, 65, 100] {
-                for n in [1, 10, 16, 17, 47, 48, 49, 130] {
+                for n in [1, 7, 8, 9, 10, 16, 17, 23, 24, 25, 47, 48, 49, 130] {
                     for (b_transposed, beta) in [(false, 0.0), (false, 1.0), (true, 0.5)] {
-                        let a = matrix(m, k, 1);
+                        let beta = T::from_f64(beta);
+                        let a = matrix::<T>(m, k, 1);
                         let b = if b_transposed {
                             matrix(n, k, 2).reversed_axes()
                         } else {
@@ -510,11 +578,11 @@ mod tests {
                         // `c` is a block of a wider matrix, so its rows are not adjacent.
                         let mut wide = matrix(m, n + 3, 3);
                         let c_before = wide.slice(s![.., 1..n + 1]).to_owned();
-                        let [exact, bound] = reference(&a, &b, beta, &c_before);
+                        let [exact, bound] = reference(&a, &b, beta, &c_before, tolerance);
                         let mut c = wide.slice_mut(s![.., 1..n + 1]);
                         let done = try_product(isa, a.view(), b.view(), beta, &mut c);
-                        // Every product here has a short side; with `b` transposed, only long ones pay for
-                        // the transposing.
+                        // Every product here has a short side; with `b` transposed, only long
+                        // ones pay for the transposing.
                         if !b_transposed || k > SHORT_SIDE {
                             assert!(done, "{isa:?} {m}x{k}x{n}, b transposed: {b_transposed}");
                         }
@@ -523,16 +591,17 @@ mod tests {
                         }
                         checked += 1;
                         for ((got, exact), bound) in c.iter().zip(&exact).zip(&bound) {
-                            let error = (f64::from(*got) - exact).abs();
+                            let error = (Element::to_f64(*got) - exact).abs();
                             assert!(
                                 error <= *bound,
                                 "{isa:?} {m}x{k}x{n}, b transposed: {b_transposed}: {got} against {exact}"
                             );
                         }
-                        assert_eq!(wide.column(0), matrix(m, n + 3, 3).column(0), "left of c");
+                        let untouched = matrix::<T>(m, n + 3, 3);
+                        assert_eq!(wide.column(0), untouched.column(0), "left of c");
                         assert_eq!(
                             wide.slice(s![.., n + 1..]),
-                            matrix(m, n + 3, 3).slice(s![.., n + 1..]),
+                            untouched.slice(s![.., n + 1..]),
                             "right of c"
                         );
                     }
@@ -544,42 +613,66 @@ mod tests {
 
     #[test]
     fn beta_zero_overwrites_c_whatever_it_holds() {
-        for isa in isas() {
-            let (a, b) = (matrix(32, 20, 1), matrix(20, 40, 2));
-            let mut c = Array2::from_elem((32, 40), f32::NAN);
-            assert!(try_product(isa, a.view(), b.view(), 0.0, &mut c.view_mut()));
+        fn check<T: Float + Element>(isa: Isa) {
+            let (a, b) = (matrix::<T>(32, 20, 1), matrix(20, 40, 2));
+            let mut c = Array2::from_elem((32, 40), T::nan());
+            assert!(try_product(
+                isa,
+                a.view(),
+                b.view(),
+                T::zero(),
+                &mut c.view_mut()
+            ));
             assert!(c.iter().all(|x| x.is_finite()), "{isa:?}");
+        }
+        for isa in isas() {
+            check::<f32>(isa);
+            check::<f64>(isa);
         }
     }
 
     #[test]
     fn a_strided_lhs_reads_the_same_elements() {
-        let (a, b) = (matrix(40, 30, 1), matrix(20, 50, 2));
-        let a_view = a.slice(s![..;2, 5..25]);
-        let a_t = a_view.t().to_owned();
-        for isa in isas() {
-            let product = |a: ArrayView2<f32>| {
+        fn check<T: Float + Element>(isa: Isa) {
+            let (a, b) = (matrix::<T>(40, 30, 1), matrix(20, 50, 2));
+            let a_view = a.slice(s![..;2, 5..25]);
+            let a_t = a_view.t().to_owned();
+            let product = |a: ArrayView2<T>| {
                 let mut c = Array2::zeros((20, 50));
-                assert!(try_product(isa, a, b.view(), 0.0, &mut c.view_mut()));
+                assert!(try_product(isa, a, b.view(), T::zero(), &mut c.view_mut()));
                 c
             };
             let packed = product(a_view.to_owned().view());
             assert_eq!(product(a_view), packed, "{isa:?}, strided");
             assert_eq!(product(a_t.t()), packed, "{isa:?}, transposed");
         }
+        for isa in isas() {
+            check::<f32>(isa);
+            check::<f64>(isa);
+        }
     }
 
     #[test]
     fn both_instruction_sets_compute_the_same_bits() {
-        let (a, b) = (matrix(33, 70, 1), matrix(70, 77, 2));
-        let products: Vec<_> = isas()
-            .into_iter()
-            .map(|isa| {
-                let mut c = matrix(33, 77, 3);
-                assert!(try_product(isa, a.view(), b.view(), 1.0, &mut c.view_mut()));
-                c
-            })
-            .collect();
-        assert!(products.windows(2).all(|w| w[0] == w[1]));
+        fn check<T: Float + Element>() {
+            let (a, b) = (matrix::<T>(33, 70, 1), matrix(70, 77, 2));
+            let products: Vec<_> = isas()
+                .into_iter()
+                .map(|isa| {
+                    let mut c = matrix(33, 77, 3);
+                    assert!(try_product(
+                        isa,
+                        a.view(),
+                        b.view(),
+                        T::one(),
+                        &mut c.view_mut()
+                    ));
+                    c
+                })
+                .collect();
+            assert!(products.windows(2).all(|w| w[0] == w[1]));
+        }
+        check::<f32>();
+        check::<f64>();
     }
 }
