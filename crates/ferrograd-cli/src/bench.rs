@@ -134,7 +134,7 @@ fn recipe_description() -> Recipe {
     let steps = measure::epoch_steps(batch);
     Recipe {
         sizes: sizes.to_vec(),
-        activation: "tanh".into(),
+        activation: ferrograd::train::recipe::ACTIVATION.to_string(),
         batch,
         mflop_per_step: flops / 1e6,
         steps_per_epoch: steps,

@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use ferrograd::nn::Activation;
-use serde::{Deserialize, Serialize};
+
+use crate::train::Settings;
 
 /// Train and inspect a multilayer perceptron on MNIST (or any IDX data set), with ferrograd.
 #[derive(Debug, Parser)]
@@ -65,63 +66,19 @@ pub struct TrainArgs {
     /// Where the data come from.
     #[command(flatten)]
     pub data: DataArgs,
-    /// Passes over the training set.
-    #[arg(long, default_value_t = 5, value_parser = positive_usize)]
-    pub epochs: usize,
-    /// Images per gradient step.
-    #[arg(long, default_value_t = 32, value_parser = positive_usize)]
-    pub batch_size: usize,
-    /// Learning rate.
-    #[arg(long, default_value_t = 0.1, value_parser = positive_f64, allow_negative_numbers = true)]
-    pub lr: f64,
-    /// Units in each hidden layer.
-    #[arg(long, default_value_t = 256, value_parser = positive_usize)]
-    pub hidden: usize,
-    /// Number of hidden layers.
-    #[arg(long, default_value_t = 2)]
-    pub layers: usize,
-    /// Activation after each hidden layer.
-    #[arg(long, default_value = "tanh", value_parser = parse_activation)]
-    pub activation: Activation,
-    /// Optimizer.
-    #[arg(long, value_enum, default_value_t = OptimizerKind::Sgd)]
-    pub optimizer: OptimizerKind,
-    /// Seed for the initial weights and the batch order.
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
+    /// What the run computes.
+    #[command(flatten)]
+    pub settings: Settings,
     /// Folder for metrics.csv, loss.png and model.safetensors. Default: `runs/<timestamp>`.
     #[arg(long, value_name = "DIR", conflicts_with = "resume")]
     pub out: Option<PathBuf>,
     /// Continue a run that was stopped, from the last epoch it completed in DIR, with the
     /// settings stored there.
-    #[arg(long, value_name = "DIR", conflicts_with_all = RUN_SETTINGS)]
+    #[arg(long, value_name = "DIR")]
     pub resume: Option<PathBuf>,
     /// How many threads the matrix products use (not a run setting: `--resume` takes it too).
     #[command(flatten)]
     pub threads: ThreadsArgs,
-}
-
-/// The flags of `train` that `--resume` takes from the run's folder instead (the settings
-/// `state.txt` keeps). `--threads` is not one: results do not depend on it.
-pub(crate) const RUN_SETTINGS: [&str; 8] = [
-    "epochs",
-    "batch_size",
-    "lr",
-    "hidden",
-    "layers",
-    "activation",
-    "optimizer",
-    "seed",
-];
-
-/// The optimizers `train` offers, by the names `--optimizer` takes (also in `state.txt`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum OptimizerKind {
-    /// Plain stochastic gradient descent.
-    Sgd,
-    /// Adam with PyTorch's defaults (betas 0.9, 0.999).
-    Adam,
 }
 
 /// `ferrograd serve`.
@@ -226,14 +183,6 @@ fn positive_usize(s: &str) -> Result<usize, String> {
     }
 }
 
-fn positive_f64(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
-        Ok(x) => Err(format!("must be a finite number above 0, got {x}")),
-        Err(e) => Err(e.to_string()),
-    }
-}
-
-fn parse_activation(s: &str) -> Result<Activation, String> {
+pub(crate) fn parse_activation(s: &str) -> Result<Activation, String> {
     s.parse::<Activation>().map_err(|e| e.to_string())
 }

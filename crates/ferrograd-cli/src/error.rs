@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use ferrograd::data::{DataError, DownloadError};
 use ferrograd::nn::CheckpointError;
+use ferrograd::optim::OptimError;
 use thiserror::Error;
 
 use crate::plot::PlotError;
@@ -24,6 +25,9 @@ pub enum CliError {
     /// A model file could not be read or written.
     #[error(transparent)]
     Checkpoint(#[from] CheckpointError),
+    /// An optimizer setting is out of its range.
+    #[error(transparent)]
+    Optim(#[from] OptimError),
     /// A plot could not be drawn.
     #[error(transparent)]
     Plot(#[from] PlotError),
@@ -49,6 +53,16 @@ pub enum CliError {
     /// Arguments that parse but do not fit the data or each other.
     #[error("{0}")]
     Usage(String),
+    /// Another process of the run failed (its message, already agreed by every process).
+    #[error("rank {rank}: {message}")]
+    Peer {
+        /// The failing process's rank.
+        rank: usize,
+        /// Its error's message.
+        message: String,
+        /// Its error's exit status.
+        exit_code: i32,
+    },
     /// Training diverged.
     #[error(
         "{what} at epoch {epoch}, batch {batch}; training stopped (try a smaller --lr). {}",
@@ -110,10 +124,12 @@ fn kept_weights(out: &std::path::Path, last_epoch: Option<usize>) -> String {
 }
 
 impl CliError {
-    /// 1 when training diverged, 2 for bad input of any kind.
+    /// 1 when training diverged, 2 for bad input of any kind (another process's status for
+    /// [`CliError::Peer`]).
     pub fn exit_code(&self) -> i32 {
         match self {
             CliError::Diverged { .. } => 1,
+            CliError::Peer { exit_code, .. } => *exit_code,
             _ => 2,
         }
     }

@@ -2,14 +2,24 @@
 
 use clap::Parser;
 use ferrograd_cli::cli::{Cli, Command, ThreadsArgs};
+use ferrograd_cli::peers::{self, Peers};
 use ferrograd_cli::{bench, commands, error, malloc, serve, train};
 
 fn main() {
     let cli = Cli::try_parse().unwrap_or_else(|e| error::exit_on_clap_error(e));
+    // The commands that can run as one of several processes started by `mpirun`.
+    let peers = match &cli.command {
+        Command::Train(_) => peers::connect(),
+        _ => Ok(Box::new(peers::Alone) as Box<dyn Peers>),
+    };
+    let peers = peers.unwrap_or_else(|error| {
+        eprintln!("ferrograd: error: {error}");
+        std::process::exit(error.exit_code());
+    });
     let result = match &cli.command {
         Command::Train(args) => {
             prepare(&args.threads);
-            train::run(args)
+            train::run(args, peers.as_ref())
         }
         Command::Eval(args) => {
             prepare(&args.threads);
@@ -19,10 +29,18 @@ fn main() {
         Command::Bench(args) => bench::run(args),
         Command::Serve(args) => serve::run(args),
     };
-    if let Err(error) = result {
-        eprintln!("ferrograd: error: {error}");
-        std::process::exit(error.exit_code());
-    }
+    // Every process has the same outcome; rank 0 says it.
+    let code = match result {
+        Ok(()) => 0,
+        Err(error) => {
+            if peers.rank() == 0 {
+                eprintln!("ferrograd: error: {error}");
+            }
+            error.exit_code()
+        }
+    };
+    drop(peers); // finalizes MPI, if it was started
+    std::process::exit(code);
 }
 
 /// The process-wide settings of the commands that train or evaluate: the thread count, and

@@ -20,7 +20,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ferrograd::data::{FILE_NAMES, Mnist};
-use ferrograd::nn::{Activation, Mlp, load_bytes};
+use ferrograd::nn::{Mlp, load_bytes};
+use ferrograd::train::recipe;
 
 use crate::cli::ServeArgs;
 use crate::error::{CliError, ServeError};
@@ -34,9 +35,6 @@ pub const PAGE_FILES: [(&str, &str); 6] = [
     ("pkg/ferrograd_web.js", "text/javascript; charset=utf-8"),
     ("pkg/ferrograd_web_bg.wasm", "application/wasm"),
 ];
-
-/// The layer sizes of the model the page runs: the recipe's.
-const RECIPE: [usize; 4] = [784, 256, 256, 10];
 
 /// One response body and its content type.
 #[derive(Clone)]
@@ -297,7 +295,11 @@ fn model_file(path: &Path) -> Result<Entry, CliError> {
         path: path.to_path_buf(),
         source,
     })?;
-    load_bytes(&Mlp::<f32>::new(&RECIPE, Activation::Tanh, 0), path, &body)?;
+    load_bytes(
+        &Mlp::<f32>::new(&recipe::SIZES, recipe::ACTIVATION, 0),
+        path,
+        &body,
+    )?;
     Ok(Entry {
         content_type: "application/octet-stream",
         body: body.into(),

@@ -353,19 +353,24 @@ fn assert_train_flags_rejected(flags: &[&str], needles: &[&str]) {
 }
 
 #[test]
-fn learning_rate_must_be_a_finite_positive_number() {
-    let above_zero = "must be a finite number above 0";
-    for (lr, shown) in [
-        ("0", "got 0"),
-        ("-1", "got -1"),
-        ("-0.5", "got -0.5"),
-        ("NaN", "got NaN"),
-        ("inf", "got inf"),
-    ] {
-        assert_train_flags_rejected(&["--lr", lr], &["--lr", above_zero, shown]);
+fn learning_rate_must_be_finite_and_not_negative() {
+    // The library's rule and message (`ferrograd::optim::OptimError`), for each optimizer.
+    for optimizer in ["sgd", "adam"] {
+        let name = if optimizer == "sgd" { "SGD" } else { "Adam" };
+        let rule = format!("{name}: lr must be a finite number >= 0");
+        for (lr, shown) in [
+            ("-1", "got -1"),
+            ("-0.5", "got -0.5"),
+            ("NaN", "got NaN"),
+            ("inf", "got inf"),
+            ("1e300", "got inf"), // beyond f32, in which the model trains
+        ] {
+            let flags = ["--optimizer", optimizer, "--lr", lr];
+            assert_train_flags_rejected(&flags, &[&rule, shown]);
+        }
+        let flags = ["--optimizer", optimizer, "--lr=-inf"];
+        assert_train_flags_rejected(&flags, &[&rule, "got -inf"]);
     }
-    assert_train_flags_rejected(&["--lr=-3"], &["--lr", above_zero, "got -3"]);
-    assert_train_flags_rejected(&["--lr=-inf"], &["--lr", above_zero, "got -inf"]);
     assert_train_flags_rejected(&["--lr", "fast"], &["--lr", "'fast'"]);
 }
 
@@ -550,9 +555,42 @@ fn resume_checks_its_state_and_weights() {
 }
 
 #[test]
-fn adam_runs_cannot_be_resumed() {
+fn adam_runs_cannot_be_resumed_and_the_folder_is_left_as_it_was() {
     let fixture = Fixture::new(64, 8);
     let run = stopped_run(&fixture, "adam");
+    // As a run killed between recording its weights and renaming them leaves it: the weights
+    // still under their next name, a temporary file, metrics.csv one epoch behind.
+    fs::rename(
+        run.join("model.safetensors"),
+        run.join("model.next.safetensors"),
+    )
+    .unwrap();
+    fs::write(run.join("metrics.csv.tmp-99"), b"half").unwrap();
+    fs::write(
+        run.join("metrics.csv"),
+        "epoch,train_loss,val_loss,test_acc,seconds\n",
+    )
+    .unwrap();
+    let before = folder_contents(&run);
     let output = ferrograd(&["train", "--resume", s(&run)]);
     assert_one_line_error(&output, 2, &[s(&run), "--optimizer adam"]);
+    assert_eq!(
+        folder_contents(&run),
+        before,
+        "the refused resume changed the folder"
+    );
+}
+
+/// Every file in `dir` with its bytes, by name.
+fn folder_contents(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<_> = fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| {
+            let entry = entry.unwrap();
+            let name = entry.file_name().into_string().unwrap();
+            (name, fs::read(entry.path()).unwrap())
+        })
+        .collect();
+    files.sort();
+    files
 }

@@ -315,50 +315,6 @@ fn resume_after_a_kill_reaches_the_same_weights() {
     );
 }
 
-/// A run folder whose `state.txt` is in format 1, the `key=value` lines that ferrograd wrote
-/// before format 2, resumes to the very weights of the uninterrupted run.
-#[test]
-fn a_state_in_format_1_resumes_to_the_same_weights() {
-    let reference = reference();
-    let fixture = &reference.fixture;
-    let (data, run) = (fixture.data(), fixture.path("format-1"));
-    let mut args = train_args(&data, &run);
-    let epochs = args.iter().position(|a| *a == "--epochs").unwrap() + 1;
-    args[epochs] = "2";
-    assert!(ferrograd(&args).status.success());
-
-    // Its state.txt as format 1 wrote it, asking for all the epochs.
-    let state = run.join("state.txt");
-    let json: serde_json::Value =
-        serde_json::from_str(&fs::read_to_string(&state).unwrap()).unwrap();
-    let (record, history) = (&json["run"], json["run"]["history"].as_array().unwrap());
-    let mut text = format!(
-        "# ferrograd train: the run's settings and finished epochs, for `ferrograd train --resume`\n\
-         format=1\nepochs={EPOCHS}\nbatch_size=32\nlr=0.1\nhidden={HIDDEN}\nlayers=1\n\
-         activation=tanh\noptimizer=sgd\nseed=7\nsizes=784,{HIDDEN},10\ndata={}\n\
-         train_images={TRAIN_IMAGES}\ntest_images=64\nmodel_sha256={}\n",
-        record["data"].as_str().unwrap(),
-        record["model_sha256"].as_str().unwrap(),
-    );
-    for (i, epoch) in history.iter().enumerate() {
-        text += &format!(
-            "epoch={},{},{},{},{}\n",
-            i + 1,
-            epoch["train_loss"],
-            epoch["test"]["loss"],
-            epoch["test"]["accuracy"],
-            epoch["seconds"]
-        );
-    }
-    fs::write(&state, text).unwrap();
-
-    let output = ferrograd(&["train", "--resume", s(&run)]);
-    assert!(output.status.success(), "{output:?}");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.contains(&format!("at epoch 3/{EPOCHS}")), "{stdout}");
-    finish_and_compare(reference, &run);
-}
-
 /// `train` flags under which the loss becomes NaN in the first few batches.
 const DIVERGING: [&str; 8] = [
     "--lr",

@@ -71,17 +71,6 @@ fn parameter_list<'py, T: Float>(
     Ok(list)
 }
 
-/// Checks that `x` is a `(batch, inputs)` batch, so that the library's forward cannot panic.
-fn check_batch(shape: &[usize], inputs: usize, outputs: usize) -> PyResult<()> {
-    if shape.len() == 2 && shape[1] == inputs {
-        return Ok(());
-    }
-    Err(tensor_error(ferrograd::TensorError::Matmul {
-        lhs: shape.to_vec(),
-        rhs: vec![inputs, outputs],
-    }))
-}
-
 /// A fully connected layer `x @ weight + bias`, with `weight` of shape `(in, out)` and `bias`
 /// `(1, out)`, both drawn from uniform(±sqrt(1/in)) (PyTorch's default initialisation).
 #[pyclass(name = "Linear", module = "ferrograd.nn", frozen)]
@@ -133,9 +122,7 @@ impl PyLinear {
         fn run<T: Float>(layer: &Linear<T>, x: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
             let x = operand::<T>(x, "Linear")?;
             guarded("Linear", || {
-                let out = x
-                    .try_matmul_add(&layer.weight, &layer.bias)
-                    .map_err(tensor_error)?;
+                let out = layer.try_forward(&x).map_err(tensor_error)?;
                 Ok(PyTensor::new(T::wrap(out)))
             })
         }
@@ -243,9 +230,10 @@ impl PyMlp {
     fn forward(&self, x: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
         fn run<T: Float>(model: &Mlp<T>, x: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
             let x = operand::<T>(x, "MLP")?;
-            let sizes = model.sizes();
-            check_batch(&x.shape(), sizes[0], sizes[1])?;
-            guarded("MLP", || Ok(PyTensor::new(T::wrap(model.forward(&x)))))
+            guarded("MLP", || {
+                let out = model.try_forward(&x).map_err(tensor_error)?;
+                Ok(PyTensor::new(T::wrap(out)))
+            })
         }
         match self.model()? {
             Model::F64(m) => run(m, x),

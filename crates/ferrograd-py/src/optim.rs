@@ -1,11 +1,11 @@
 //! `ferrograd.optim`: the library's `Sgd` and `Adam` over Python tensors.
 
-use ferrograd::Tensor;
-use ferrograd::optim::{Adam, Optimizer, Sgd};
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use ferrograd::optim::{Adam, AdamConfig, Optimizer, Sgd, SgdConfig};
+use ferrograd::{Element, Tensor};
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 
-use crate::errors::guarded;
+use crate::errors::{guarded, value_error};
 use crate::tensor::{Float, Inner, PyTensor};
 use crate::thread_bound::ThreadBound;
 
@@ -47,14 +47,37 @@ fn params(objects: &Bound<'_, PyAny>, what: &str) -> PyResult<Params> {
     }
 }
 
-fn check_lr(lr: f64, what: &str) -> PyResult<()> {
-    if lr.is_finite() && lr >= 0.0 {
-        Ok(())
-    } else {
-        Err(PyValueError::new_err(format!(
-            "{what}: lr must be a non-negative number, got {lr}"
-        )))
-    }
+/// The library's SGD over `params`, its settings rounded to `T`; `ValueError` with the library's
+/// message for a setting out of range.
+fn sgd<T: Element>(
+    params: Vec<Tensor<T>>,
+    lr: f64,
+    momentum: f64,
+    weight_decay: f64,
+) -> PyResult<Sgd<T>> {
+    let config = SgdConfig {
+        lr: T::from_f64(lr),
+        momentum: T::from_f64(momentum),
+        weight_decay: T::from_f64(weight_decay),
+    };
+    Sgd::try_new(params, config).map_err(value_error)
+}
+
+/// The library's Adam over `params`, as [`sgd`].
+fn adam<T: Element>(
+    params: Vec<Tensor<T>>,
+    lr: f64,
+    betas: (f64, f64),
+    eps: f64,
+    weight_decay: f64,
+) -> PyResult<Adam<T>> {
+    let config = AdamConfig {
+        lr: T::from_f64(lr),
+        betas: (T::from_f64(betas.0), T::from_f64(betas.1)),
+        eps: T::from_f64(eps),
+        weight_decay: T::from_f64(weight_decay),
+    };
+    Adam::try_new(params, config).map_err(value_error)
 }
 
 /// An optimizer of either element type.
@@ -75,18 +98,9 @@ impl PySgd {
     #[new]
     #[pyo3(signature = (params, lr, momentum = 0.0, weight_decay = 0.0))]
     fn new(params: &Bound<'_, PyAny>, lr: f64, momentum: f64, weight_decay: f64) -> PyResult<Self> {
-        check_lr(lr, "SGD")?;
         let sgd = match self::params(params, "SGD")? {
-            Params::F64(p) => Either::F64(
-                Sgd::new(p, lr)
-                    .momentum(momentum)
-                    .weight_decay(weight_decay),
-            ),
-            Params::F32(p) => Either::F32(
-                Sgd::new(p, lr as f32)
-                    .momentum(momentum as f32)
-                    .weight_decay(weight_decay as f32),
-            ),
+            Params::F64(p) => Either::F64(sgd(p, lr, momentum, weight_decay)?),
+            Params::F32(p) => Either::F32(sgd(p, lr, momentum, weight_decay)?),
         };
         Ok(PySgd {
             sgd: ThreadBound::new(std::cell::RefCell::new(sgd)),
@@ -132,20 +146,9 @@ impl PyAdam {
         eps: f64,
         weight_decay: f64,
     ) -> PyResult<Self> {
-        check_lr(lr, "Adam")?;
         let adam = match self::params(params, "Adam")? {
-            Params::F64(p) => Either::F64(
-                Adam::new(p, lr)
-                    .betas(betas.0, betas.1)
-                    .eps(eps)
-                    .weight_decay(weight_decay),
-            ),
-            Params::F32(p) => Either::F32(
-                Adam::new(p, lr as f32)
-                    .betas(betas.0 as f32, betas.1 as f32)
-                    .eps(eps as f32)
-                    .weight_decay(weight_decay as f32),
-            ),
+            Params::F64(p) => Either::F64(adam(p, lr, betas, eps, weight_decay)?),
+            Params::F32(p) => Either::F32(adam(p, lr, betas, eps, weight_decay)?),
         };
         Ok(PyAdam {
             adam: ThreadBound::new(std::cell::RefCell::new(adam)),

@@ -153,8 +153,30 @@ def test_mlp_input_of_the_wrong_width_names_both_shapes():
 def test_optimizer_of_non_tensors_is_a_type_error():
     with pytest.raises(TypeError, match=r"^SGD: parameters must be ferrograd Tensors, got list$"):
         ferrograd.optim.SGD([[1.0]], lr=0.1)
-    with pytest.raises(ValueError, match=r"^SGD: lr must be a non-negative number, got -1"):
+    with pytest.raises(ValueError, match=r"^SGD: lr must be a finite number >= 0, got -1"):
         ferrograd.optim.SGD([], lr=-1)
+
+
+def test_optimizer_settings_out_of_range_are_value_errors_with_the_library_message():
+    p = [Tensor([1.0, 2.0], requires_grad=True)]
+    p32 = [Tensor([1.0, 2.0], requires_grad=True, dtype="float32")]
+    cases = [
+        (lambda: ferrograd.optim.SGD(p, lr=float("nan")), "SGD: lr must be a finite number >= 0, got NaN"),
+        (lambda: ferrograd.optim.SGD(p32, lr=-0.5), "SGD: lr must be a finite number >= 0, got -0.5"),
+        (lambda: ferrograd.optim.SGD(p, lr=0.1, momentum=-0.9), "SGD: momentum must be a finite number >= 0, got -0.9"),
+        (lambda: ferrograd.optim.SGD(p, lr=0.1, weight_decay=float("inf")), "SGD: weight_decay must be a finite number >= 0, got inf"),
+        (lambda: ferrograd.optim.Adam(p, lr=-1), "Adam: lr must be a finite number >= 0, got -1"),
+        (lambda: ferrograd.optim.Adam(p, betas=(1.0, 0.999)), "Adam: beta1 must be in [0, 1), got 1"),
+        (lambda: ferrograd.optim.Adam(p32, betas=(0.9, 1.5)), "Adam: beta2 must be in [0, 1), got 1.5"),
+        (lambda: ferrograd.optim.Adam(p, eps=0.0), "Adam: eps must be a finite number > 0, got 0"),
+    ]
+    for make, message in cases:
+        with pytest.raises(ValueError) as raised:
+            make()
+        assert str(raised.value) == message
+    # The edges of the ranges are allowed, as in PyTorch.
+    ferrograd.optim.SGD(p, lr=0.0)
+    ferrograd.optim.Adam(p, lr=0.0, betas=(0.0, 0.0))
 
 
 def test_loading_a_missing_or_foreign_file(tmp_path):

@@ -15,6 +15,7 @@ use ferrograd::data::{Dataset, Mnist};
 use ferrograd::eval::predictions;
 use ferrograd::nn::{Mlp, Module, load_bytes, to_bytes};
 use ferrograd::no_grad;
+use ferrograd::train::recipe;
 use wasm_bindgen::prelude::*;
 
 /// An error for JavaScript, with the Rust error's message.
@@ -34,7 +35,7 @@ impl Model {
     #[wasm_bindgen(constructor)]
     pub fn new(seed: u32) -> Model {
         Model {
-            mlp: Mlp::new(&trainer::SIZES, trainer::ACTIVATION, u64::from(seed)),
+            mlp: Mlp::new(&recipe::SIZES, recipe::ACTIVATION, u64::from(seed)),
         }
     }
 
@@ -51,7 +52,7 @@ impl Model {
 
     /// The ten class probabilities for one image of 784 pixels in `[0, 1]`.
     pub fn predict(&self, pixels: Vec<f32>) -> Result<Vec<f32>, JsError> {
-        let x = Tensor::from_vec(pixels, &[1, trainer::SIZES[0]]).map_err(js_error)?;
+        let x = Tensor::from_vec(pixels, &[1, recipe::SIZES[0]]).map_err(js_error)?;
         Ok(no_grad(|| self.mlp.forward(&x).softmax(1))
             .data()
             .iter()

@@ -5,22 +5,14 @@
 use ferrograd::Tensor;
 use ferrograd::data::{Dataset, epoch_seed};
 use ferrograd::eval::{Evaluation, evaluate};
-use ferrograd::nn::{Activation, CheckpointError, Mlp, Module, cross_entropy, load_bytes};
-use ferrograd::optim::{Optimizer, Sgd};
-
-/// The recipe's layer sizes.
-pub const SIZES: [usize; 4] = [784, 256, 256, 10];
-/// The recipe's activation.
-pub const ACTIVATION: Activation = Activation::Tanh;
-/// The recipe's batch size.
-pub const BATCH_SIZE: usize = 32;
-/// The recipe's learning rate.
-pub const LEARNING_RATE: f32 = 0.1;
+use ferrograd::nn::{CheckpointError, Mlp, Module, load_bytes};
+use ferrograd::optim::Sgd;
+use ferrograd::train::Learner;
+use ferrograd::train::recipe::{ACTIVATION, BATCH_SIZE, LEARNING_RATE, SIZES};
 
 /// A model, its optimiser and the data, and where in which epoch training is.
 pub struct Trainer {
-    model: Mlp<f32>,
-    sgd: Sgd<f32>,
+    learner: Learner<Mlp<f32>, Sgd<f32>>,
     train: Dataset,
     test: Dataset,
     seed: u64,
@@ -39,10 +31,9 @@ impl Trainer {
     /// A new model initialised from `seed`, to train on `train` and measure on `test`.
     pub fn new(train: Dataset, test: Dataset, seed: u64) -> Self {
         let model = Mlp::new(&SIZES, ACTIVATION, seed);
-        let sgd = Sgd::new(model.parameters(), LEARNING_RATE);
+        let sgd = Sgd::new(model.parameters(), LEARNING_RATE as f32);
         Trainer {
-            model,
-            sgd,
+            learner: Learner::new(model, sgd),
             train,
             test,
             seed,
@@ -56,7 +47,7 @@ impl Trainer {
 
     /// The model being trained.
     pub fn model(&self) -> &Mlp<f32> {
-        &self.model
+        self.learner.model()
     }
 
     /// Replaces the weights with those of a safetensors file called `name` (the recipe's
@@ -65,7 +56,7 @@ impl Trainer {
     /// # Errors
     /// When the file is not a safetensors file of the recipe's parameters.
     pub fn load_weights(&self, name: &str, bytes: &[u8]) -> Result<(), CheckpointError> {
-        load_bytes(&self.model, name, bytes)
+        load_bytes(self.model(), name, bytes)
     }
 
     /// Runs up to `steps` steps, stopping early at the end of the epoch, and returns each step's
@@ -80,11 +71,7 @@ impl Trainer {
             .starting_at(self.batch);
         let mut losses = Vec::with_capacity(steps);
         while losses.len() < steps && batches.next_into_tensor(&self.input, &mut self.labels) {
-            let loss = cross_entropy(&self.model.forward(&self.input), &self.labels);
-            self.sgd.zero_grad();
-            loss.backward();
-            self.sgd.step();
-            losses.push(loss.item());
+            losses.push(self.learner.step(&self.input, &self.labels));
             self.batch += 1;
             self.steps += 1;
         }
@@ -117,7 +104,7 @@ impl Trainer {
 
     /// Accuracy and loss on the test set.
     pub fn evaluate(&self) -> Evaluation {
-        evaluate(&self.model, &self.test, 1000)
+        evaluate(self.model(), &self.test, 1000)
     }
 }
 

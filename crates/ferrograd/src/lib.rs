@@ -30,7 +30,8 @@
 //!   operators `+ - * /`; each fallible one has a `try_` form returning [`TensorError`];
 //! - [`no_grad`] evaluates without recording; [`gradcheck`] compares gradients with finite
 //!   differences;
-//! - [`nn`] has layers, the MLP and losses; [`optim`] has SGD and Adam;
+//! - [`nn`] has layers, the MLP and losses; [`optim`] has SGD and Adam; [`train`] has the
+//!   training step in two halves (gradients, update) and the original recipe's settings;
 //! - [`data`] reads IDX data sets such as MNIST;
 //! - [`kernels`] is the matrix product, split over [`set_num_threads`] threads (default: every
 //!   CPU), and the rest of the CPU machinery.
@@ -47,6 +48,7 @@ pub mod eval;
 pub mod kernels;
 pub mod nn;
 pub mod optim;
+pub mod train;
 
 mod autograd;
 mod element;

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use ferrograd::data::{Batch, Dataset};
 use ferrograd::eval::evaluate;
 use ferrograd::nn::{Activation, Mlp, Module, cross_entropy};
-use ferrograd::optim::{Adam, Optimizer, Sgd};
+use ferrograd::optim::{Adam, Optimizer, Sgd, SgdConfig};
 use ferrograd::{Tensor, live_tensors};
 
 use common::{Counting, held, take_peak};
@@ -98,7 +98,13 @@ fn a_training_step_leaves_only_the_parameters_alive() {
     for activation in [Activation::Tanh, Activation::Relu, Activation::Sigmoid] {
         let optimizers: [MakeOptimizer; 3] = [
             |p| Box::new(Sgd::new(p, 0.1)),
-            |p| Box::new(Sgd::new(p, 0.1).momentum(0.9)),
+            |p| {
+                let config = SgdConfig {
+                    momentum: 0.9,
+                    ..SgdConfig::new(0.1)
+                };
+                Box::new(Sgd::try_new(p, config).unwrap())
+            },
             |p| Box::new(Adam::new(p, 0.01)),
         ];
         for make in optimizers {

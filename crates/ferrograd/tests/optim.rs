@@ -3,7 +3,7 @@
 
 use ferrograd::Tensor;
 use ferrograd::nn::{Linear, Module, mse};
-use ferrograd::optim::{Adam, Optimizer, Sgd};
+use ferrograd::optim::{Adam, AdamConfig, Optimizer, Sgd, SgdConfig};
 use ndarray::{Array2, array};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -30,6 +30,21 @@ fn assert_values(p: &Tensor<f64>, expected: [f64; 2]) {
     assert!(close, "{actual} != {expected:?}");
 }
 
+/// SGD with momentum and weight decay.
+fn sgd_with<T: ferrograd::Element>(
+    params: Vec<Tensor<T>>,
+    lr: f64,
+    momentum: f64,
+    weight_decay: f64,
+) -> Sgd<T> {
+    let config = SgdConfig {
+        lr: T::from_f64(lr),
+        momentum: T::from_f64(momentum),
+        weight_decay: T::from_f64(weight_decay),
+    };
+    Sgd::try_new(params, config).unwrap()
+}
+
 // ---------------------------------------------------------------- SGD
 
 #[test]
@@ -44,7 +59,7 @@ fn sgd_subtracts_lr_times_grad() {
 #[test]
 fn sgd_momentum_accumulates_velocity() {
     let p = param([1.0, 2.0]);
-    let mut sgd = Sgd::new(vec![p.clone()], 0.1).momentum(0.9);
+    let mut sgd = sgd_with(vec![p.clone()], 0.1, 0.9, 0.0);
 
     set_grad(&p, [0.5, -1.0]);
     sgd.step(); // v = g = [0.5, -1]; p = [1 - 0.05, 2 + 0.1]
@@ -58,15 +73,13 @@ fn sgd_momentum_accumulates_velocity() {
 #[test]
 fn sgd_weight_decay_adds_to_the_gradient() {
     let p = param([1.0, 2.0]);
-    let mut sgd = Sgd::new(vec![p.clone()], 0.1).weight_decay(0.1);
+    let mut sgd = sgd_with(vec![p.clone()], 0.1, 0.0, 0.1);
     set_grad(&p, [0.5, -1.0]);
     sgd.step(); // g = [0.5 + 0.1, -1 + 0.2] = [0.6, -0.8]; p = [1 - 0.06, 2 + 0.08]
     assert_values(&p, [0.94, 2.08]);
 
     let q = param([1.0, 2.0]);
-    let mut sgd = Sgd::new(vec![q.clone()], 0.1)
-        .momentum(0.5)
-        .weight_decay(0.1);
+    let mut sgd = sgd_with(vec![q.clone()], 0.1, 0.5, 0.1);
     set_grad(&q, [0.5, -1.0]);
     sgd.step(); // v = [0.6, -0.8]; q = [0.94, 2.08]
     set_grad(&q, [0.0, 0.0]);
@@ -115,10 +128,16 @@ fn adam_first_two_steps_match_hand_computation() {
 #[test]
 fn adam_betas_eps_and_weight_decay_are_used() {
     let p = param([1.0, -1.0]);
-    let mut adam = Adam::new(vec![p.clone()], 0.1)
-        .betas(0.5, 0.75)
-        .eps(0.1)
-        .weight_decay(0.5);
+    let mut adam = Adam::try_new(
+        vec![p.clone()],
+        AdamConfig {
+            betas: (0.5, 0.75),
+            eps: 0.1,
+            weight_decay: 0.5,
+            ..AdamConfig::new(0.1)
+        },
+    )
+    .unwrap();
     // g = [2, 2] + 0.5·[1, -1] = [2.5, 1.5]
     //   m = 0.5·g = [1.25, 0.75]        m̂ = m / 0.5 = [2.5, 1.5]
     //   v = 0.25·g² = [1.5625, 0.5625]  v̂ = v / 0.25 = [6.25, 2.25]
@@ -150,7 +169,7 @@ fn zero_grad_zeroes_every_gradient() {
 fn parameters_without_gradients_are_left_alone() {
     for momentum in [0.0, 0.9] {
         let (a, b) = (param([1.0, 2.0]), param([3.0, 4.0]));
-        let mut sgd = Sgd::new(vec![a.clone(), b.clone()], 0.1).momentum(momentum);
+        let mut sgd = sgd_with(vec![a.clone(), b.clone()], 0.1, momentum, 0.0);
         set_grad(&a, [1.0, 1.0]);
         sgd.step();
         assert_values(&a, [0.9, 1.9]);
@@ -194,7 +213,7 @@ fn fit_line(
 fn sgd_fits_a_line() {
     let (w, b) = fit_line(|params| Box::new(Sgd::new(params, 0.1)), 500);
     assert!((w - 3.0).abs() < 1e-3 && (b - 2.0).abs() < 1e-3, "{w} {b}");
-    let (w, b) = fit_line(|params| Box::new(Sgd::new(params, 0.05).momentum(0.9)), 300);
+    let (w, b) = fit_line(|params| Box::new(sgd_with(params, 0.05, 0.9, 0.0)), 300);
     assert!((w - 3.0).abs() < 1e-3 && (b - 2.0).abs() < 1e-3, "{w} {b}");
 }
 
@@ -202,4 +221,119 @@ fn sgd_fits_a_line() {
 fn adam_fits_a_line() {
     let (w, b) = fit_line(|params| Box::new(Adam::new(params, 0.1)), 500);
     assert!((w - 3.0).abs() < 1e-3 && (b - 2.0).abs() < 1e-3, "{w} {b}");
+}
+
+// ---------------------------------------------------------------- settings
+
+#[test]
+fn settings_out_of_range_are_refused_with_the_rule() {
+    let p = || vec![param([1.0, 2.0])];
+    let sgd = |config: SgdConfig<f64>| Sgd::try_new(p(), config).err().map(|e| e.to_string());
+    let plain = SgdConfig::new(0.1);
+    for lr in [-0.1, f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+        let message = sgd(SgdConfig { lr, ..plain }).expect("refused");
+        assert_eq!(
+            message,
+            format!("SGD: lr must be a finite number >= 0, got {lr}")
+        );
+    }
+    assert_eq!(
+        sgd(SgdConfig {
+            momentum: -0.5,
+            ..plain
+        })
+        .unwrap(),
+        "SGD: momentum must be a finite number >= 0, got -0.5"
+    );
+    assert_eq!(
+        sgd(SgdConfig {
+            weight_decay: f64::NAN,
+            ..plain
+        })
+        .unwrap(),
+        "SGD: weight_decay must be a finite number >= 0, got NaN"
+    );
+    // The edges of the ranges are allowed: a learning rate of 0 leaves the parameters as they are.
+    assert_eq!(
+        sgd(SgdConfig {
+            lr: 0.0,
+            momentum: 0.0,
+            weight_decay: 0.0
+        }),
+        None
+    );
+
+    let adam = |config: AdamConfig<f64>| Adam::try_new(p(), config).err().map(|e| e.to_string());
+    let defaults = AdamConfig::new(0.1);
+    let cases = [
+        (
+            AdamConfig {
+                lr: -1.0,
+                ..defaults
+            },
+            "lr must be a finite number >= 0, got -1",
+        ),
+        (
+            AdamConfig {
+                betas: (1.0, 0.999),
+                ..defaults
+            },
+            "beta1 must be in [0, 1), got 1",
+        ),
+        (
+            AdamConfig {
+                betas: (0.9, -0.1),
+                ..defaults
+            },
+            "beta2 must be in [0, 1), got -0.1",
+        ),
+        (
+            AdamConfig {
+                betas: (f64::NAN, 0.9),
+                ..defaults
+            },
+            "beta1 must be in [0, 1), got NaN",
+        ),
+        (
+            AdamConfig {
+                eps: 0.0,
+                ..defaults
+            },
+            "eps must be a finite number > 0, got 0",
+        ),
+        (
+            AdamConfig {
+                weight_decay: -1.0,
+                ..defaults
+            },
+            "weight_decay must be a finite number >= 0, got -1",
+        ),
+    ];
+    for (config, expected) in cases {
+        assert_eq!(adam(config).unwrap(), format!("Adam: {expected}"));
+    }
+    assert_eq!(
+        adam(AdamConfig {
+            lr: 0.0,
+            betas: (0.0, 0.0),
+            ..defaults
+        }),
+        None
+    );
+}
+
+#[test]
+fn the_panicking_constructors_panic_with_the_message() {
+    let message = |f: fn()| {
+        let payload = std::panic::catch_unwind(f).unwrap_err();
+        payload.downcast_ref::<String>().cloned().unwrap()
+    };
+    assert_eq!(
+        message(|| drop(Sgd::new(vec![param([1.0, 2.0])], -1.0))),
+        "SGD: lr must be a finite number >= 0, got -1"
+    );
+    assert_eq!(
+        message(|| drop(Adam::<f32>::new(Vec::new(), f32::INFINITY))),
+        "Adam: lr must be a finite number >= 0, got inf"
+    );
 }

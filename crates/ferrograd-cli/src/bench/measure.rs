@@ -8,24 +8,29 @@ use std::time::Instant;
 
 use ferrograd::Tensor;
 use ferrograd::kernels::{matmul, matmul_into};
-use ferrograd::nn::{Activation, Mlp, Module, cross_entropy};
-use ferrograd::optim::{Optimizer, Sgd};
+use ferrograd::nn::{Mlp, Module};
+use ferrograd::optim::Sgd;
+use ferrograd::train::{Learner, recipe};
 use ndarray::Array2;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
 use super::report::{GemmResult, StepResult};
 
-/// Pixels per MNIST image.
-pub const INPUTS: usize = 784;
-/// Digit classes.
-pub const CLASSES: usize = 10;
+use recipe::{CLASSES, INPUTS};
+
 /// Images in MNIST's training set: one epoch.
 pub const EPOCH_IMAGES: usize = 60_000;
 /// The recipe's batch size and hidden width.
-pub const RECIPE: (usize, usize) = (32, 256);
-/// The recipe's learning rate.
-const LR: f32 = 0.1;
+pub const RECIPE: (usize, usize) = (recipe::BATCH_SIZE, recipe::HIDDEN);
+
+/// The recipe's MLP with `hidden` units in each of its two hidden layers, initialised from the
+/// recipe's seed, and its SGD.
+pub fn recipe_learner(hidden: usize) -> Learner<Mlp<f32>, Sgd<f32>> {
+    let model = Mlp::<f32>::new(&mlp_sizes(hidden), recipe::ACTIVATION, recipe::SEED);
+    let sgd = Sgd::new(model.parameters(), recipe::LEARNING_RATE as f32);
+    Learner::new(model, sgd)
+}
 
 /// The layer sizes of the recipe's MLP with `hidden` units in each of its two hidden layers.
 pub fn mlp_sizes(hidden: usize) -> [usize; 4] {
@@ -152,8 +157,7 @@ pub fn train_step(
     peak_gflops: Option<f64>,
 ) -> StepResult {
     let sizes = mlp_sizes(hidden);
-    let model = Mlp::<f32>::new(&sizes, Activation::Tanh, 0);
-    let mut sgd = Sgd::new(model.parameters(), LR);
+    let mut learner = recipe_learner(hidden);
     let mut rng = StdRng::seed_from_u64((batch * 1_000_003 + hidden) as u64);
     let x = Tensor::from_array(Array2::from_shape_fn((batch, INPUTS), |_| {
         rng.random::<f32>()
@@ -161,14 +165,9 @@ pub fn train_step(
     let labels: Vec<usize> = (0..batch).map(|_| rng.random_range(0..CLASSES)).collect();
     let mut loss = f32::NAN;
     let timing = time_reps(budget, || {
-        let logits = model.forward(&x);
-        let batch_loss = cross_entropy(&logits, &labels);
-        sgd.zero_grad();
-        batch_loss.backward();
-        sgd.step();
-        loss = black_box(batch_loss.item());
+        loss = black_box(learner.step(&x, &labels));
     });
-    drop((model, sgd));
+    drop(learner);
 
     let gemm_timing = time_reps(budget, step_products(&mut rng, batch, hidden));
     let seconds = timing.median();

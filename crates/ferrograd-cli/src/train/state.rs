@@ -1,16 +1,13 @@
 //! The run's record, `state.txt`: the settings, every finished epoch's numbers and the hash of
-//! the weights, as JSON whose numbers read back exactly. `--resume` also reads format 1, the
-//! `key=value` lines that ferrograd wrote before.
+//! the weights, as JSON whose numbers read back exactly.
 
 use std::path::{Path, PathBuf};
 
 use ferrograd::eval::Evaluation;
-use ferrograd::nn::Activation;
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize};
-use serde_json::{Map, Number, Value, json};
 
-use crate::cli::{OptimizerKind, RUN_SETTINGS, TrainArgs};
+use super::Settings;
 use crate::error::CliError;
 
 /// The version of the `state.txt` format.
@@ -32,44 +29,6 @@ pub(super) struct EpochRecord {
 struct EvaluationFields {
     loss: f64,
     accuracy: f64,
-}
-
-/// The flags that decide what a run computes, kept in `state.txt` for `--resume`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct Settings {
-    pub(super) epochs: usize,
-    pub(super) batch_size: usize,
-    pub(super) lr: f64,
-    pub(super) hidden: usize,
-    pub(super) layers: usize,
-    #[serde(with = "activation_name")]
-    pub(super) activation: Activation,
-    pub(super) optimizer: OptimizerKind,
-    pub(super) seed: u64,
-}
-
-impl Settings {
-    pub(super) fn from_args(args: &TrainArgs) -> Self {
-        Settings {
-            epochs: args.epochs,
-            batch_size: args.batch_size,
-            lr: args.lr,
-            hidden: args.hidden,
-            layers: args.layers,
-            activation: args.activation,
-            optimizer: args.optimizer,
-            seed: args.seed,
-        }
-    }
-
-    /// The layer sizes for data with `features` pixels per image and `classes` classes.
-    pub(super) fn sizes(&self, features: usize, classes: usize) -> Vec<usize> {
-        let mut sizes = vec![features];
-        sizes.extend(std::iter::repeat_n(self.hidden, self.layers));
-        sizes.push(classes);
-        sizes
-    }
 }
 
 /// A run: where it writes, what it computes and what it has finished. This is `state.txt`.
@@ -115,16 +74,9 @@ impl Run {
         text
     }
 
-    /// Reads back [`to_text`](Self::to_text)'s output, or format 1, read from `path` in the
-    /// folder `out`.
+    /// Reads back [`to_text`](Self::to_text)'s output, read from `path` in the folder `out`.
     pub(super) fn parse(out: &Path, path: &Path, text: &str) -> Result<Run, CliError> {
-        let run = if text.trim_start().starts_with('{') {
-            from_json(text)
-        } else {
-            format_1_as_json(text)
-                .and_then(|json| serde_path_to_error::deserialize(json).map_err(|e| e.to_string()))
-        };
-        let run = run
+        let run = from_json(text)
             .and_then(Run::checked)
             .map_err(|reason| CliError::Resume {
                 path: path.to_path_buf(),
@@ -139,18 +91,7 @@ impl Run {
     /// The run, if its values fit together and the hash is 64 hex digits (made lowercase).
     fn checked(mut self) -> Result<Run, String> {
         let s = &self.settings;
-        for (key, value) in [
-            ("epochs", s.epochs),
-            ("batch_size", s.batch_size),
-            ("hidden", s.hidden),
-        ] {
-            if value == 0 {
-                return Err(format!("{key} must be at least 1"));
-            }
-        }
-        if !(s.lr.is_finite() && s.lr > 0.0) {
-            return Err(format!("lr {} is not a finite number above 0", s.lr));
-        }
+        s.check()?;
         let sizes = &self.sizes;
         if sizes.len() < 2 || *sizes != s.sizes(sizes[0], sizes[sizes.len() - 1]) {
             return Err(format!("sizes {sizes:?} do not match hidden and layers"));
@@ -196,104 +137,9 @@ fn supported_format<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u32, D
     }
 }
 
-/// The keys of format 1 besides `format`, `epoch` and the settings ([`RUN_SETTINGS`]).
-const FORMAT_1_KEYS: [&str; 5] = [
-    "sizes",
-    "data",
-    "train_images",
-    "test_images",
-    "model_sha256",
-];
-
-/// Format 1, which ferrograd wrote before, as the JSON of a [`Run`], for serde to read. It has
-/// one `key=value` line per field of [`Settings`] and [`Run`] (`#` starts a comment; `sizes` is
-/// a comma-separated list; an empty `model_sha256` is none) and one line
-/// `epoch=N,train_loss,val_loss,accuracy,seconds` per finished epoch. Numbers are read as JSON
-/// reads them, so they come back exactly as format 2 reads them.
-fn format_1_as_json(text: &str) -> Result<Value, String> {
-    let (mut run, mut settings, mut history) = (Map::new(), Map::new(), Vec::new());
-    for (number, line) in text.lines().enumerate().map(|(i, l)| (i + 1, l.trim())) {
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let bad = |reason: String| format!("line {number}: {reason}");
-        let Some((key, value)) = line.split_once('=') else {
-            return Err(bad(format!("`{line}` is not key=value")));
-        };
-        let number = |text: &str| {
-            let number = text.trim().parse::<Number>();
-            number
-                .map(Value::Number)
-                .map_err(|_| bad(format!("{key} `{value}` is not a valid number")))
-        };
-        let numbers = || value.split(',').map(number).collect::<Result<Vec<_>, _>>();
-        let value = match key {
-            "format" if value == "1" => continue,
-            "format" => {
-                return Err(bad(format!(
-                    "format {value} is not 1, the key=value format"
-                )));
-            }
-            "epoch" => {
-                let epoch = history.len() + 1;
-                match <[Value; 5]>::try_from(numbers()?) {
-                    Ok([n, train_loss, loss, accuracy, seconds]) if n == epoch => {
-                        history.push(json!({
-                            "train_loss": train_loss,
-                            "test": { "loss": loss, "accuracy": accuracy },
-                            "seconds": seconds,
-                        }));
-                    }
-                    _ => return Err(bad(format!("`{line}` is not epoch {epoch}'s numbers"))),
-                }
-                continue;
-            }
-            "activation" | "optimizer" | "data" => Value::from(value),
-            "model_sha256" if value.is_empty() => Value::Null,
-            "model_sha256" => Value::from(value),
-            "sizes" => Value::Array(numbers()?),
-            _ if RUN_SETTINGS.contains(&key) || FORMAT_1_KEYS.contains(&key) => number(value)?,
-            _ => return Err(bad(format!("unknown key `{key}`"))),
-        };
-        let fields = if RUN_SETTINGS.contains(&key) {
-            &mut settings
-        } else {
-            &mut run
-        };
-        if fields.insert(key.to_string(), value).is_some() {
-            return Err(bad(format!("`{key}` is given twice")));
-        }
-    }
-    run.insert("settings".into(), Value::Object(settings));
-    run.insert("history".into(), Value::Array(history));
-    Ok(Value::Object(run))
-}
-
 /// Whether `data` cannot be written: none, or not UTF-8.
 fn not_utf8(data: &Option<PathBuf>) -> bool {
     data.as_deref().and_then(Path::to_str).is_none()
-}
-
-/// An [`Activation`] as its name, `tanh`, through the library's `Display` and `FromStr`.
-mod activation_name {
-    use ferrograd::nn::Activation;
-    use serde::de::Error as _;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub(super) fn serialize<S: Serializer>(
-        activation: &Activation,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(activation)
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Activation, D::Error> {
-        String::deserialize(deserializer)?
-            .parse()
-            .map_err(D::Error::custom)
-    }
 }
 
 #[cfg(test)]
@@ -301,6 +147,10 @@ mod tests {
     use rand::rngs::StdRng;
     use rand::{RngExt, SeedableRng};
 
+    use ferrograd::nn::Activation;
+    use serde_json::{Value, json};
+
+    use super::super::OptimizerKind;
     use super::*;
 
     fn sample_run() -> Run {
@@ -345,27 +195,6 @@ mod tests {
     fn parse(text: &str) -> Result<Run, CliError> {
         Run::parse(Path::new("runs/x"), Path::new("runs/x/state.txt"), text)
     }
-
-    /// `sample_run()` as the format-1 writer (ferrograd before format 2) wrote it.
-    const FORMAT_1: &str = "\
-# ferrograd train: the run's settings and finished epochs, for `ferrograd train --resume`
-format=1
-epochs=5
-batch_size=32
-lr=0.1
-hidden=16
-layers=2
-activation=relu
-optimizer=sgd
-seed=18446744073709551615
-sizes=784,16,16,10
-data=/data/mnist folder
-train_images=60000
-test_images=10000
-model_sha256=abababababababababababababababababababababababababababababababab
-epoch=1,0.30000000000000004,0.3333333333333333,0.9731,12.5
-epoch=2,2.2250738585072014e-308,1e-300,1.0,0.0
-";
 
     /// Asserts that parsing each text fails with a message naming `state.txt` and holding each
     /// of the strings given with it.
@@ -433,24 +262,6 @@ epoch=2,2.2250738585072014e-308,1e-300,1.0,0.0
     }
 
     #[test]
-    fn format_1_reads_as_before() {
-        assert_eq!(parse(FORMAT_1).unwrap(), sample_run());
-        // A run stopped before its first epoch: no hash, no epochs; and no data folder named.
-        let fresh = FORMAT_1[..FORMAT_1.find("epoch=1").unwrap()]
-            .replace("data=/data/mnist folder\n", "")
-            .replace(&"ab".repeat(32), "");
-        let expected = Run {
-            history: Vec::new(),
-            model_sha256: None,
-            data: None,
-            ..sample_run()
-        };
-        assert_eq!(parse(&fresh).unwrap(), expected);
-        let upper = FORMAT_1.replace(&"ab".repeat(32), &"AB".repeat(32));
-        assert_eq!(parse(&upper).unwrap(), sample_run());
-    }
-
-    #[test]
     fn damaged_state_is_an_error_naming_the_key() {
         let edited = |edit: &dyn Fn(&mut Value)| {
             let mut json: Value = serde_json::from_str(&sample_run().to_text()).unwrap();
@@ -461,7 +272,7 @@ epoch=2,2.2250738585072014e-308,1e-300,1.0,0.0
         let cases: [(String, &[&str]); 15] = [
             (
                 edited(&|j| j["run"]["settings"]["lr"] = json!(-0.1)),
-                &["lr -0.1"],
+                &["SGD: lr must be a finite number >= 0, got -0.1"],
             ),
             (
                 text.replace("\"lr\": 0.1", "\"lr\": \"0.1\""),
@@ -481,7 +292,7 @@ epoch=2,2.2250738585072014e-308,1e-300,1.0,0.0
             ),
             (
                 edited(&|j| j["run"]["settings"]["epochs"] = json!(0)),
-                &["epochs must be at least 1"],
+                &["--epochs must be at least 1"],
             ),
             (
                 edited(&|j| j["run"]["settings"]["activation"] = json!("gelu")),
@@ -521,51 +332,6 @@ epoch=2,2.2250738585072014e-308,1e-300,1.0,0.0
                 &["missing field `layers`"],
             ),
             (format!("{text}garbage\n"), &["trailing characters"]),
-        ];
-        assert_errors(&cases);
-    }
-
-    #[test]
-    fn damaged_state_is_an_error_naming_the_line() {
-        let text = FORMAT_1;
-        let cases: [(String, &[&str]); 13] = [
-            (text.replace("lr=0.1", "lr=-0.1"), &["lr -0.1"]),
-            (text.replace("lr=0.1", "lr=x"), &["line 5", "lr `x`"]),
-            (
-                text.replace("epoch=2,", "epoch=3,"),
-                &["line 17", "epoch 2's numbers"],
-            ),
-            (
-                text.replace("epochs=5", "epochs=1"),
-                &["records 2 epochs of 1"],
-            ),
-            (
-                text.replace("activation=relu", "activation=gelu"),
-                &["gelu"],
-            ),
-            (
-                text.replace("optimizer=sgd", "optimizer=rmsprop"),
-                &["rmsprop"],
-            ),
-            (
-                text.replace("sizes=784,16,16,10", "sizes=784,16,10"),
-                &["sizes"],
-            ),
-            (
-                text.replace("format=1", "format=2"),
-                &["line 2", "format 2"],
-            ),
-            (text.replace(&"ab".repeat(32), "abc"), &["model_sha256"]),
-            (
-                format!("{text}seed=1\n"),
-                &["line 18", "`seed` is given twice"],
-            ),
-            (
-                format!("{text}colour=blue\n"),
-                &["line 18", "unknown key `colour`"],
-            ),
-            (text.replace("layers=2\n", ""), &["missing field `layers`"]),
-            (format!("{text}garbage\n"), &["line 18", "not key=value"]),
         ];
         assert_errors(&cases);
     }

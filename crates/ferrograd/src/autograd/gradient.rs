@@ -71,6 +71,23 @@ impl<T: Element> Gradient<T> {
         self.shared = false;
     }
 
+    /// Replaces the gradient by `values`, the elements of a gradient of `shape` in row-major
+    /// order, writing them into the buffer when it has that shape (copying it first while it is
+    /// shared: copy-on-write).
+    pub(crate) fn overwrite(&mut self, values: &[T], shape: &[usize]) {
+        let buffer = self.sum.as_mut().filter(|sum| sum.shape() == shape);
+        match buffer.and_then(|sum| sum.as_slice_mut()) {
+            Some(slice) => slice.copy_from_slice(values),
+            None => {
+                let array =
+                    ArrayD::from_shape_vec(shape, values.to_vec()).expect("values of shape");
+                self.sum = Some(array.into_shared());
+            }
+        }
+        self.zeroed = false;
+        self.shared = false;
+    }
+
     /// Adds `grad`, kept row-major whatever layout the derivative produced (a transpose's is not).
     /// A buffer of another shape (the tensor's data was replaced by data of another shape) is
     /// replaced rather than added to. A row-major `grad` arriving at an empty gradient is kept

@@ -56,6 +56,8 @@ pub struct Batches<'a, T> {
     next: usize,
     batch_size: usize,
     drop_last: bool,
+    /// Which share of each batch this iterator yields, of how many: `(0, 1)` for all of it.
+    share: (usize, usize),
     /// `scale[p] = p / 255`.
     scale: [T; 256],
 }
@@ -80,6 +82,7 @@ impl<'a, T: Float + Send + Sync> Batches<'a, T> {
             next: 0,
             batch_size,
             drop_last: false,
+            share: (0, 1),
             scale: scale.map(|x| x / max),
         }
     }
@@ -88,6 +91,32 @@ impl<'a, T: Float + Send + Sync> Batches<'a, T> {
     /// (default `false`). Training usually drops it; evaluation keeps it.
     pub fn drop_last(mut self, drop_last: bool) -> Self {
         self.drop_last = drop_last;
+        self
+    }
+
+    /// Yields only share `index` of `count` of each batch, for `count` processes that train
+    /// together, each on its share of every batch: rows `index·n/count .. (index+1)·n/count` of
+    /// the batch of `n` images that the whole iterator would yield. Together the shares are
+    /// that batch, in its order; a share has `n/count` rows, rounded down or up.
+    ///
+    /// ```
+    /// # use ferrograd::data::Dataset;
+    /// # fn check(dataset: &Dataset) {
+    /// let whole = dataset.batches::<f32>(32, Some(7)).next().unwrap();
+    /// let second = dataset.batches::<f32>(32, Some(7)).share(1, 2).next().unwrap();
+    /// assert_eq!(second.labels, whole.labels[16..]);
+    /// # }
+    /// ```
+    ///
+    /// # Panics
+    /// When `index` is not below `count`.
+    #[track_caller]
+    pub fn share(mut self, index: usize, count: usize) -> Self {
+        assert!(
+            index < count,
+            "share {index} of {count}: the index must be below the count"
+        );
+        self.share = (index, count);
         self
     }
 
@@ -119,6 +148,9 @@ impl<'a, T: Float + Send + Sync> Batches<'a, T> {
         }
         let indices = &self.order[self.next..self.next + size];
         self.next += size;
+        let (index, count) = self.share;
+        let indices = &indices[size * index / count..size * (index + 1) / count];
+        let size = indices.len();
 
         let features = self.dataset.features();
         if batch.images.dim() != (size, features) {

@@ -4,7 +4,7 @@ use ndarray::Array2;
 use rand::{Rng, RngExt};
 
 use super::Module;
-use crate::{Element, Tensor};
+use crate::{Element, Tensor, TensorError};
 
 /// A fully connected layer: `forward(x) = x·W + b` for a batch `x` of shape `(batch, in)`.
 ///
@@ -57,11 +57,10 @@ impl<T: Element> Linear<T> {
 impl<T: Element> Module<T> for Linear<T> {
     /// `x·W + b`.
     ///
-    /// # Panics
-    /// When `x` is not 2-d with `in` columns; the message names both shapes.
-    #[track_caller]
-    fn forward(&self, x: &Tensor<T>) -> Tensor<T> {
-        x.matmul_add(&self.weight, &self.bias)
+    /// # Errors
+    /// [`TensorError::Matmul`] when `x` is not 2-d with `in` columns, naming both shapes.
+    fn try_forward(&self, x: &Tensor<T>) -> Result<Tensor<T>, TensorError> {
+        x.try_matmul_add(&self.weight, &self.bias)
     }
 
     /// `weight` and `bias`.

@@ -9,7 +9,7 @@ use safetensors::SafeTensors;
 
 use super::checkpoint::{self, CheckpointError};
 use super::{Activation, Linear, Module};
-use crate::{Element, Tensor};
+use crate::{Element, Tensor, TensorError};
 
 /// A multi-layer perceptron: `Linear → activation → Linear → ... → Linear`, with the activation
 /// after every layer except the last, which outputs raw scores (logits).
@@ -137,15 +137,14 @@ impl<T: Element> Module<T> for Mlp<T> {
     /// The output scores for a batch `x` of shape `(batch, sizes[0])`, of shape
     /// `(batch, sizes.last())`.
     ///
-    /// # Panics
-    /// When `x` is not 2-d with `sizes[0]` columns.
-    #[track_caller]
-    fn forward(&self, x: &Tensor<T>) -> Tensor<T> {
+    /// # Errors
+    /// [`TensorError::Matmul`] when `x` is not 2-d with `sizes[0]` columns.
+    fn try_forward(&self, x: &Tensor<T>) -> Result<Tensor<T>, TensorError> {
         let (last, hidden) = self.layers.split_last().expect("at least one layer");
-        let h = hidden.iter().fold(x.clone(), |h, layer| {
-            self.activation.apply(&layer.forward(&h))
-        });
-        last.forward(&h)
+        let h = hidden.iter().try_fold(x.clone(), |h, layer| {
+            Ok::<_, TensorError>(self.activation.apply(&layer.try_forward(&h)?))
+        })?;
+        last.try_forward(&h)
     }
 
     /// `fc1.weight`, `fc1.bias`, `fc2.weight`, ...

@@ -1,6 +1,7 @@
 //! The [`Module`] trait: something with parameters that maps a tensor to a tensor.
 
-use crate::{Element, Tensor};
+use crate::error::unwrap_or_fail;
+use crate::{Element, Tensor, TensorError};
 
 /// A layer or a model: a differentiable function of its input and of its parameters.
 ///
@@ -17,10 +18,24 @@ use crate::{Element, Tensor};
 /// assert_eq!(y.shape(), vec![4, 2]);
 /// let names: Vec<String> = layer.named_parameters().into_iter().map(|(n, _)| n).collect();
 /// assert_eq!(names, ["weight", "bias"]);
+/// let err = layer.try_forward(&Tensor::ones(&[4, 5])).unwrap_err();
+/// assert_eq!(err.to_string(), "matmul: shapes [4, 5] and [3, 2] are not aligned: expected (p, q) @ (q, r)");
 /// ```
 pub trait Module<T: Element = f32> {
+    /// Applies the module to a batch `x`, or says why it cannot (an input of the wrong shape).
+    ///
+    /// # Errors
+    /// The [`TensorError`] of the first operation that `x` does not fit.
+    fn try_forward(&self, x: &Tensor<T>) -> Result<Tensor<T>, TensorError>;
+
     /// Applies the module to a batch `x`.
-    fn forward(&self, x: &Tensor<T>) -> Tensor<T>;
+    ///
+    /// # Panics
+    /// When `x` does not fit, with [`try_forward`](Self::try_forward)'s message.
+    #[track_caller]
+    fn forward(&self, x: &Tensor<T>) -> Tensor<T> {
+        unwrap_or_fail(self.try_forward(x))
+    }
 
     /// Every parameter with its name (such as `fc1.weight`), in a fixed order. The tensors are
     /// handles to the module's own parameters, so an optimizer updating them updates the module.

@@ -2,7 +2,8 @@
 
 use ndarray::{ArrayD, Zip};
 
-use super::Optimizer;
+use super::error::Range;
+use super::{OptimError, Optimizer};
 use crate::{Element, Tensor};
 
 /// Adam, as PyTorch's `torch.optim.Adam` (without AMSGrad): for each parameter `p` with
@@ -15,10 +16,10 @@ use crate::{Element, Tensor};
 /// p = p - lr / (1 - β1^t) · m / (√v / √(1 - β2^t) + eps)
 /// ```
 ///
-/// Defaults: `betas = (0.9, 0.999)`, `eps = 1e-8`, `weight_decay = 0`.
+/// Defaults ([`AdamConfig::new`]): `betas = (0.9, 0.999)`, `eps = 1e-8`, `weight_decay = 0`.
 ///
 /// ```
-/// use ferrograd::optim::{Adam, Optimizer};
+/// use ferrograd::optim::{Adam, AdamConfig, Optimizer};
 /// use ferrograd::Tensor;
 ///
 /// let p = Tensor::from_array(ndarray::array![1.0f64, -2.0]).requires_grad();
@@ -27,15 +28,58 @@ use crate::{Element, Tensor};
 /// adam.step(); // the first step moves each element by about lr, against its gradient's sign
 /// let moved = &p.to_array() - &ndarray::array![1.0, -2.0].into_dyn();
 /// assert!((moved[0] + 0.1).abs() < 1e-6 && (moved[1] - 0.1).abs() < 1e-6);
+///
+/// let config = AdamConfig { betas: (0.5, 0.75), ..AdamConfig::new(0.01) };
+/// let adam = Adam::try_new(vec![p.clone()], config)?;
+/// let err = Adam::try_new(vec![p], AdamConfig { betas: (0.9, 1.0), ..config }).err().unwrap();
+/// assert_eq!(err.to_string(), "Adam: beta2 must be in [0, 1), got 1");
+/// # Ok::<(), ferrograd::optim::OptimError>(())
 /// ```
 pub struct Adam<T: Element = f32> {
     params: Vec<Tensor<T>>,
-    lr: T,
-    betas: (T, T),
-    eps: T,
-    weight_decay: T,
+    config: AdamConfig<T>,
     moments: Vec<Option<Moments<T>>>,
 }
+
+/// The settings of [`Adam`], named as PyTorch's `torch.optim.Adam` arguments.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AdamConfig<T: Element = f32> {
+    /// The learning rate.
+    pub lr: T,
+    /// The decay rates of the running means of the gradient and of its square.
+    pub betas: (T, T),
+    /// The term added to the denominator for numerical stability.
+    pub eps: T,
+    /// The L2 penalty added to each gradient as `weight_decay · p`.
+    pub weight_decay: T,
+}
+
+impl<T: Element> AdamConfig<T> {
+    /// Learning rate `lr` with the default betas `(0.9, 0.999)`, eps `1e-8` and no weight decay.
+    pub fn new(lr: T) -> Self {
+        AdamConfig {
+            lr,
+            betas: (T::from_f64(0.9), T::from_f64(0.999)),
+            eps: T::from_f64(1e-8),
+            weight_decay: T::zero(),
+        }
+    }
+
+    /// `Ok` when every setting is in its range ([`OptimError`] lists the rules).
+    ///
+    /// # Errors
+    /// The first setting out of range.
+    pub fn check(&self) -> Result<(), OptimError> {
+        Range::AtLeastZero.check(NAME, "lr", self.lr)?;
+        Range::Fraction.check(NAME, "beta1", self.betas.0)?;
+        Range::Fraction.check(NAME, "beta2", self.betas.1)?;
+        Range::AboveZero.check(NAME, "eps", self.eps)?;
+        Range::AtLeastZero.check(NAME, "weight_decay", self.weight_decay)
+    }
+}
+
+/// The optimizer's name in errors.
+const NAME: &str = "Adam";
 
 /// One parameter's state: its step count and the running means of its gradient and squared
 /// gradient.
@@ -47,41 +91,40 @@ struct Moments<T> {
 
 impl<T: Element> Adam<T> {
     /// Adam with learning rate `lr` over `params` and the default betas, eps and weight decay.
+    ///
+    /// # Panics
+    /// When `lr` is negative or not finite, with [`OptimError`]'s message.
+    #[track_caller]
     pub fn new(params: Vec<Tensor<T>>, lr: T) -> Self {
-        let moments = params.iter().map(|_| None).collect();
-        Adam {
-            params,
-            lr,
-            betas: (T::from_f64(0.9), T::from_f64(0.999)),
-            eps: T::from_f64(1e-8),
-            weight_decay: T::zero(),
-            moments,
+        match Adam::try_new(params, AdamConfig::new(lr)) {
+            Ok(adam) => adam,
+            Err(error) => panic!("{error}"),
         }
     }
 
-    /// Sets the decay rates of the running means of the gradient (`beta1`) and of its square
-    /// (`beta2`).
-    pub fn betas(mut self, beta1: T, beta2: T) -> Self {
-        self.betas = (beta1, beta2);
-        self
-    }
-
-    /// Sets the term added to the denominator for numerical stability.
-    pub fn eps(mut self, eps: T) -> Self {
-        self.eps = eps;
-        self
-    }
-
-    /// Sets the L2 penalty added to each gradient as `weight_decay · p`.
-    pub fn weight_decay(mut self, weight_decay: T) -> Self {
-        self.weight_decay = weight_decay;
-        self
+    /// Adam over `params` with the settings `config`.
+    ///
+    /// # Errors
+    /// [`OptimError`] when a setting is out of its range.
+    pub fn try_new(params: Vec<Tensor<T>>, config: AdamConfig<T>) -> Result<Self, OptimError> {
+        config.check()?;
+        let moments = params.iter().map(|_| None).collect();
+        Ok(Adam {
+            params,
+            config,
+            moments,
+        })
     }
 }
 
 impl<T: Element> Optimizer for Adam<T> {
     fn step(&mut self) {
-        let ((beta1, beta2), eps, decay) = (self.betas, self.eps, self.weight_decay);
+        let AdamConfig {
+            lr,
+            betas: (beta1, beta2),
+            eps,
+            weight_decay: decay,
+        } = self.config;
         let one = T::one();
         for (param, moments) in self.params.iter().zip(&mut self.moments) {
             let Some(grad) = param.grad_ref() else {
@@ -94,7 +137,7 @@ impl<T: Element> Optimizer for Adam<T> {
                 mean_square: ArrayD::zeros(p.raw_dim()),
             });
             state.step += 1;
-            let step_size = self.lr / (one - beta1.powi(state.step));
+            let step_size = lr / (one - beta1.powi(state.step));
             let correction2_sqrt = (one - beta2.powi(state.step)).sqrt();
             Zip::from(&mut *p)
                 .and(&mut state.mean)

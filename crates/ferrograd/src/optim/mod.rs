@@ -9,6 +9,10 @@
 //! - [`Sgd`]: stochastic gradient descent with optional momentum and weight decay.
 //! - [`Adam`]: Adam with bias correction and optional (L2) weight decay.
 //!
+//! Each has a settings struct ([`SgdConfig`], [`AdamConfig`]) and a fallible constructor
+//! (`try_new`) that refuses a setting out of its range with an [`OptimError`]; the rules are
+//! written once, there, for every caller.
+//!
 //! ```
 //! use ferrograd::optim::{Adam, Optimizer};
 //! use ferrograd::Tensor;
@@ -25,9 +29,11 @@
 //! ```
 
 mod adam;
+mod error;
 mod optimizer;
 mod sgd;
 
-pub use adam::Adam;
+pub use adam::{Adam, AdamConfig};
+pub use error::OptimError;
 pub use optimizer::Optimizer;
-pub use sgd::Sgd;
+pub use sgd::{Sgd, SgdConfig};

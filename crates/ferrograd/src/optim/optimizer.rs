@@ -12,3 +12,15 @@ pub trait Optimizer {
     /// (which adds into it).
     fn zero_grad(&self);
 }
+
+/// A boxed optimizer is one, so a [`Learner`](crate::train::Learner) can hold an optimizer
+/// picked at run time.
+impl<O: Optimizer + ?Sized> Optimizer for Box<O> {
+    fn step(&mut self) {
+        (**self).step();
+    }
+
+    fn zero_grad(&self) {
+        (**self).zero_grad();
+    }
+}

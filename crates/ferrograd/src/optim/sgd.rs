@@ -2,7 +2,8 @@
 
 use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD, Axis, Zip};
 
-use super::Optimizer;
+use super::error::Range;
+use super::{OptimError, Optimizer};
 use crate::kernels::{parts_for, run_each};
 use crate::{Element, Tensor};
 
@@ -22,7 +23,7 @@ const MIN_PER_PART: usize = 32 * 1024;
 /// the first step, when momentum is used).
 ///
 /// ```
-/// use ferrograd::optim::{Optimizer, Sgd};
+/// use ferrograd::optim::{Optimizer, Sgd, SgdConfig};
 /// use ferrograd::Tensor;
 ///
 /// let p = Tensor::from_array(ndarray::array![1.0f64, -2.0]).requires_grad();
@@ -30,44 +31,89 @@ const MIN_PER_PART: usize = 32 * 1024;
 /// (&p * &p).sum_all().backward(); // g = 2p = [2, -4]
 /// sgd.step();
 /// assert_eq!(p.to_array(), ndarray::array![0.8, -1.6].into_dyn()); // p - 0.1 g
+///
+/// // With momentum; settings out of range are an error (see `OptimError` for the rules).
+/// let config = SgdConfig { momentum: 0.9, ..SgdConfig::new(0.05) };
+/// let sgd = Sgd::try_new(vec![p.clone()], config)?;
+/// assert!(Sgd::try_new(vec![p], SgdConfig { momentum: -0.9, ..config }).is_err());
+/// # Ok::<(), ferrograd::optim::OptimError>(())
 /// ```
 pub struct Sgd<T: Element = f32> {
     params: Vec<Tensor<T>>,
-    lr: T,
-    momentum: T,
-    weight_decay: T,
+    config: SgdConfig<T>,
     velocities: Vec<Option<ArrayD<T>>>,
 }
 
-impl<T: Element> Sgd<T> {
-    /// Plain SGD with learning rate `lr` over `params`: `p = p - lr · g`.
-    pub fn new(params: Vec<Tensor<T>>, lr: T) -> Self {
-        let velocities = vec![None; params.len()];
-        Sgd {
-            params,
+/// The settings of [`Sgd`], named as PyTorch's `torch.optim.SGD` arguments.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SgdConfig<T: Element = f32> {
+    /// The learning rate.
+    pub lr: T,
+    /// The momentum factor (0.9 is common; 0 for none).
+    pub momentum: T,
+    /// The L2 penalty added to each gradient as `weight_decay · p`.
+    pub weight_decay: T,
+}
+
+impl<T: Element> SgdConfig<T> {
+    /// Plain SGD, `p = p - lr · g`: no momentum, no weight decay.
+    pub fn new(lr: T) -> Self {
+        SgdConfig {
             lr,
             momentum: T::zero(),
             weight_decay: T::zero(),
-            velocities,
         }
     }
 
-    /// Sets the momentum factor (PyTorch's `momentum`; 0.9 is common).
-    pub fn momentum(mut self, momentum: T) -> Self {
-        self.momentum = momentum;
-        self
+    /// `Ok` when every setting is in its range ([`OptimError`] lists the rules).
+    ///
+    /// # Errors
+    /// The first setting out of range.
+    pub fn check(&self) -> Result<(), OptimError> {
+        Range::AtLeastZero.check(NAME, "lr", self.lr)?;
+        Range::AtLeastZero.check(NAME, "momentum", self.momentum)?;
+        Range::AtLeastZero.check(NAME, "weight_decay", self.weight_decay)
+    }
+}
+
+/// The optimizer's name in errors.
+const NAME: &str = "SGD";
+
+impl<T: Element> Sgd<T> {
+    /// Plain SGD with learning rate `lr` over `params`: `p = p - lr · g`.
+    ///
+    /// # Panics
+    /// When `lr` is negative or not finite, with [`OptimError`]'s message.
+    #[track_caller]
+    pub fn new(params: Vec<Tensor<T>>, lr: T) -> Self {
+        match Sgd::try_new(params, SgdConfig::new(lr)) {
+            Ok(sgd) => sgd,
+            Err(error) => panic!("{error}"),
+        }
     }
 
-    /// Sets the L2 penalty added to each gradient as `weight_decay · p`.
-    pub fn weight_decay(mut self, weight_decay: T) -> Self {
-        self.weight_decay = weight_decay;
-        self
+    /// SGD over `params` with the settings `config`.
+    ///
+    /// # Errors
+    /// [`OptimError`] when a setting is out of its range.
+    pub fn try_new(params: Vec<Tensor<T>>, config: SgdConfig<T>) -> Result<Self, OptimError> {
+        config.check()?;
+        let velocities = vec![None; params.len()];
+        Ok(Sgd {
+            params,
+            config,
+            velocities,
+        })
     }
 }
 
 impl<T: Element> Optimizer for Sgd<T> {
     fn step(&mut self) {
-        let (lr, momentum, decay) = (self.lr, self.momentum, self.weight_decay);
+        let SgdConfig {
+            lr,
+            momentum,
+            weight_decay: decay,
+        } = self.config;
         let update =
             |mut p: ArrayViewMutD<T>, v: Option<ArrayViewMutD<T>>, g: ArrayViewD<T>| match v {
                 None => Zip::from(&mut p)
