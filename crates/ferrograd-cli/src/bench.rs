@@ -4,6 +4,7 @@
 //! Each thread count is measured in this process, one after the other, with
 //! [`ferrograd::set_num_threads`].
 
+pub mod distributed;
 pub mod measure;
 pub mod report;
 
@@ -12,11 +13,24 @@ use std::io::IsTerminal;
 use crate::cli::BenchArgs;
 use crate::error::CliError;
 use crate::malloc;
+use crate::peers::Peers;
 use measure::{Budget, RECIPE};
 use report::{Recipe, Report, Run, StepResult};
 
-/// Runs the benchmarks and prints a table, or JSON with `--json`.
-pub fn run(args: &BenchArgs) -> Result<(), CliError> {
+/// Runs the benchmarks and prints a table, or JSON with `--json`; with `--distributed`, the
+/// data-parallel step on `peers` ([`distributed`]).
+///
+/// # Errors
+/// Several processes without `--distributed`, or `--distributed`'s own errors.
+pub fn run(args: &BenchArgs, peers: &dyn Peers) -> Result<(), CliError> {
+    if args.distributed {
+        return distributed::run(args, peers);
+    }
+    if peers.size() > 1 {
+        return Err(CliError::Usage(
+            "under mpirun, `ferrograd bench` measures only with --distributed".into(),
+        ));
+    }
     let malloc = if args.malloc_default || !malloc::pin() {
         "default"
     } else {

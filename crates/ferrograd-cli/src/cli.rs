@@ -173,6 +173,15 @@ pub struct BenchArgs {
     /// Keep glibc's adaptive malloc thresholds instead of pinning them (for comparison).
     #[arg(long)]
     pub malloc_default: bool,
+    /// Time the data-parallel training step on the processes `mpirun` started (or this one
+    /// alone), each on one thread unless --threads says otherwise, and the sum of the gradients
+    /// over them.
+    #[arg(long)]
+    pub distributed: bool,
+    /// With --distributed: the JSON of a one-process run (`--distributed --json`), to give the
+    /// speed-up over it and its model of more machines.
+    #[arg(long, value_name = "FILE", requires = "distributed")]
+    pub against: Option<PathBuf>,
 }
 
 fn positive_usize(s: &str) -> Result<usize, String> {

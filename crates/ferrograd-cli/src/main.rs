@@ -9,7 +9,7 @@ fn main() {
     let cli = Cli::try_parse().unwrap_or_else(|e| error::exit_on_clap_error(e));
     // The commands that can run as one of several processes started by `mpirun`.
     let peers = match &cli.command {
-        Command::Train(_) => peers::connect(),
+        Command::Train(_) | Command::Bench(_) => peers::connect(),
         _ => Ok(Box::new(peers::Alone) as Box<dyn Peers>),
     };
     let peers = peers.unwrap_or_else(|error| {
@@ -26,7 +26,7 @@ fn main() {
             commands::eval(args)
         }
         Command::Show(args) => commands::show(args),
-        Command::Bench(args) => bench::run(args),
+        Command::Bench(args) => bench::run(args, peers.as_ref()),
         Command::Serve(args) => serve::run(args),
     };
     // Every process has the same outcome; rank 0 says it.

@@ -7,6 +7,9 @@
 //! process ([`Peers::gather`]: each one's outcome, so that a failure anywhere stops every process
 //! with its message, and each one's weights checksum).
 
+#[cfg(feature = "mpi")]
+mod mpi;
+
 use crate::error::CliError;
 
 /// The processes of one training run, numbered from 0 (their ranks).
@@ -57,7 +60,12 @@ impl Peers for Alone {
 /// [`CliError::Usage`] when `mpirun` started several processes but this binary was built without
 /// MPI: each would train a run of its own into the same folder.
 pub fn connect() -> Result<Box<dyn Peers>, CliError> {
-    match launcher_size() {
+    let launched = launcher_size();
+    #[cfg(feature = "mpi")]
+    if launched.is_some() {
+        return Ok(Box::new(mpi::Mpi::init()?));
+    }
+    match launched {
         Some(size) if size > 1 => Err(CliError::Usage(format!(
             "started as one of {size} processes (by mpirun?) but this ferrograd was built \
              without MPI: build it with `cargo build --release -p ferrograd-cli --features mpi`"

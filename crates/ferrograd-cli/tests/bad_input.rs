@@ -594,3 +594,20 @@ fn folder_contents(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
     files.sort();
     files
 }
+
+/// Started by mpirun as one of several processes, a build without MPI refuses to train, rather
+/// than train as many separate runs into one folder.
+#[test]
+fn several_processes_need_the_mpi_build() {
+    if cfg!(feature = "mpi") {
+        return; // this build joins the job instead (.ci/mpi.sh checks it)
+    }
+    let fixture = Fixture::new(64, 8);
+    let out = fixture.path("run");
+    let output = common::command(&["train", "--data", s(&fixture.data()), "--out", s(&out)])
+        .env("OMPI_COMM_WORLD_SIZE", "2")
+        .output()
+        .unwrap();
+    assert_one_line_error(&output, 2, &["one of 2 processes", "--features mpi"]);
+    assert!(!out.exists());
+}

@@ -298,3 +298,99 @@ fn threads_do_not_change_training_and_resume_takes_them() {
     };
     assert_eq!(eval("1"), eval("2"));
 }
+
+/// `bench --distributed` alone: the data-parallel step at each `--quick` shape, with no sum to
+/// time, and the ring model's rows for the machine counts each batch can be shared out to; then
+/// `--against` that report on the table, with the speed-up over it (1x against itself, roughly).
+#[test]
+fn distributed_bench_alone_reports_every_shape_and_the_model() {
+    let flags = ["--distributed", "--quick", "--steps", "1", "--reps", "1"];
+    let report = bench(&[&flags[..], &["--json"]].concat());
+    assert_eq!(
+        (
+            report["processes"].as_u64(),
+            report["threads_per_process"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
+    let shapes = report["shapes"].as_array().unwrap();
+    let cells: Vec<(u64, u64)> = shapes
+        .iter()
+        .map(|s| (s["hidden"].as_u64().unwrap(), s["batch"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(cells, [(256, 32), (1024, 256)]);
+    for shape in shapes {
+        assert_eq!(
+            shape["per_process"], shape["batch"],
+            "alone, a process has the whole batch"
+        );
+        for key in ["gradient_mb", "ms_per_step", "samples_per_s"] {
+            positive(shape, key);
+        }
+        assert!(shape["allreduce_ms"].is_null() && shape["communication_share"].is_null());
+    }
+    // Hidden 256: 784·256 + 256 + 256·256 + 256 + 256·10 + 10 parameters and the loss, 4 bytes each.
+    let values = 784 * 256 + 256 + 256 * 256 + 256 + 256 * 10 + 10 + 1;
+    assert_eq!(
+        shapes[0]["gradient_mb"].as_f64(),
+        Some(values as f64 * 4.0 / 1e6)
+    );
+    // Batch 32 goes to 8 machines but not to 64; batch 256 to both; two links each.
+    let model = report["model"].as_array().unwrap();
+    let rows: Vec<(u64, u64)> = model
+        .iter()
+        .map(|m| {
+            (
+                m["batch"].as_u64().unwrap(),
+                m["machines"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [(32, 8), (32, 8), (256, 8), (256, 8), (256, 64), (256, 64)]
+    );
+    for row in model {
+        let (compute, allreduce) = (positive(row, "compute_ms"), positive(row, "allreduce_ms"));
+        let machines = row["machines"].as_f64().unwrap();
+        let (bandwidth, latency) = (
+            positive(row, "gbit_per_s") * 1e9,
+            positive(row, "latency_us") * 1e-6,
+        );
+        let mb = shapes.iter().find(|s| s["batch"] == row["batch"]).unwrap()["gradient_mb"]
+            .as_f64()
+            .unwrap();
+        let expected = 2.0 * (machines - 1.0) * (latency + mb * 1e6 * 8.0 / machines / bandwidth);
+        assert!(
+            (allreduce / 1e3 - expected).abs() < 1e-9,
+            "{allreduce} ms vs {expected} s"
+        );
+        positive(row, "speedup");
+        assert!(compute > 0.0);
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("one.json");
+    std::fs::write(&file, report.to_string()).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_ferrograd"))
+        .args(["bench", "--against", s(&file)])
+        .args(flags)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let table = String::from_utf8_lossy(&output.stdout);
+    assert!(table.contains("speed-up over 1 proc."), "{table}");
+    assert!(table.contains("ring allreduce model"), "{table}");
+    let with_speedup = table.lines().filter(|l| l.trim_end().ends_with('x'));
+    assert_eq!(
+        with_speedup.count(),
+        2,
+        "a speed-up on each shape's row: {table}"
+    );
+
+    std::fs::write(&file, "{}").unwrap();
+    let output = ferrograd(&["bench", "--distributed", "--against", s(&file)]);
+    assert_one_line_error(&output, 2, &["--against", "not the JSON of"]);
+    let output = ferrograd(&["bench", "--against", s(&file)]);
+    assert_one_line_error(&output, 2, &["--distributed"]);
+}

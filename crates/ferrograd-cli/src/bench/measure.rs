@@ -4,6 +4,7 @@
 //! the threads the process is set to ([`ferrograd::set_num_threads`]) just as in training.
 
 use std::hint::black_box;
+use std::ops::Range;
 use std::time::Instant;
 
 use ferrograd::Tensor;
@@ -16,6 +17,7 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
 use super::report::{GemmResult, StepResult};
+use crate::peers::{Alone, Peers};
 
 use recipe::{CLASSES, INPUTS};
 
@@ -70,13 +72,16 @@ pub struct Budget {
 }
 
 /// Seconds per call of each repetition, and the calls per repetition.
-struct Timing {
-    iters: usize,
-    per_call: Vec<f64>,
+pub struct Timing {
+    /// Calls per repetition.
+    pub iters: usize,
+    /// Seconds per call, one entry per repetition.
+    pub per_call: Vec<f64>,
 }
 
 impl Timing {
-    fn median(&self) -> f64 {
+    /// The median seconds per call.
+    pub fn median(&self) -> f64 {
         median(&self.per_call)
     }
 
@@ -98,8 +103,9 @@ pub fn median(values: &[f64]) -> f64 {
 }
 
 /// Warms up with `budget.warmup` calls of `f`, then times `budget.reps` repetitions of as many
-/// calls as fill `budget.seconds_per_rep` (judged from the fastest warm-up call).
-fn time_reps(budget: Budget, mut f: impl FnMut()) -> Timing {
+/// calls as fill `budget.seconds_per_rep` (judged from rank 0's fastest warm-up call). Every
+/// process of `peers` makes as many calls, each repetition starting together.
+pub fn time_reps(budget: Budget, peers: &dyn Peers, mut f: impl FnMut()) -> Timing {
     let mut fastest = f64::INFINITY;
     for _ in 0..budget.warmup.max(1) {
         let started = Instant::now();
@@ -110,8 +116,12 @@ fn time_reps(budget: Budget, mut f: impl FnMut()) -> Timing {
         let fill = (budget.seconds_per_rep / fastest.max(1e-9)).ceil();
         fill.clamp(1.0, 1e6) as usize
     });
+    let mut agreed = (iters as u64).to_le_bytes().to_vec();
+    peers.broadcast(&mut agreed);
+    let iters = u64::from_le_bytes(agreed.try_into().expect("8 bytes")) as usize;
     let per_call = (0..budget.reps.max(1))
         .map(|_| {
+            peers.gather(&[]);
             let started = Instant::now();
             for _ in 0..iters {
                 f();
@@ -120,6 +130,23 @@ fn time_reps(budget: Budget, mut f: impl FnMut()) -> Timing {
         })
         .collect();
     Timing { iters, per_call }
+}
+
+/// The generator of the random data of the step at `batch` and `hidden`.
+pub fn shape_rng(batch: usize, hidden: usize) -> StdRng {
+    StdRng::seed_from_u64((batch * 1_000_003 + hidden) as u64)
+}
+
+/// The images `rows` of a random batch of `batch` images in `[0, 1]`, and their random labels.
+pub fn random_batch(
+    rng: &mut StdRng,
+    batch: usize,
+    rows: Range<usize>,
+) -> (Tensor<f32>, Vec<usize>) {
+    let images = Array2::from_shape_fn((batch, INPUTS), |_| rng.random::<f32>());
+    let labels: Vec<usize> = (0..batch).map(|_| rng.random_range(0..CLASSES)).collect();
+    let x = Tensor::from_array(images.slice(ndarray::s![rows.clone(), ..]).to_owned());
+    (x, labels[rows].to_vec())
 }
 
 /// A `(rows, cols)` matrix of uniform values in `[-1, 1)`.
@@ -134,7 +161,7 @@ pub fn gemm(n: usize, budget: Budget) -> GemmResult {
     let mut rng = StdRng::seed_from_u64(n as u64);
     let a = random_matrix(&mut rng, n, n);
     let b = random_matrix(&mut rng, n, n);
-    let timing = time_reps(budget, || {
+    let timing = time_reps(budget, &Alone, || {
         black_box(matmul(black_box(a.view()), black_box(b.view())));
     });
     let seconds = timing.median();
@@ -158,18 +185,15 @@ pub fn train_step(
 ) -> StepResult {
     let sizes = mlp_sizes(hidden);
     let mut learner = recipe_learner(hidden);
-    let mut rng = StdRng::seed_from_u64((batch * 1_000_003 + hidden) as u64);
-    let x = Tensor::from_array(Array2::from_shape_fn((batch, INPUTS), |_| {
-        rng.random::<f32>()
-    }));
-    let labels: Vec<usize> = (0..batch).map(|_| rng.random_range(0..CLASSES)).collect();
+    let mut rng = shape_rng(batch, hidden);
+    let (x, labels) = random_batch(&mut rng, batch, 0..batch);
     let mut loss = f32::NAN;
-    let timing = time_reps(budget, || {
+    let timing = time_reps(budget, &Alone, || {
         loss = black_box(learner.step(&x, &labels));
     });
     drop(learner);
 
-    let gemm_timing = time_reps(budget, step_products(&mut rng, batch, hidden));
+    let gemm_timing = time_reps(budget, &Alone, step_products(&mut rng, batch, hidden));
     let seconds = timing.median();
     let flops = step_flops(batch, &sizes);
     let gflops = flops / seconds / 1e9;

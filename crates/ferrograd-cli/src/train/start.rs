@@ -64,7 +64,8 @@ pub(super) fn begin(
 }
 
 /// The run on a process other than rank 0: rank 0's `state` (the text of its `state.txt`),
-/// the data read here from the folder the state names, and the model built from the seed.
+/// the data read here from this process's `--data`, else from the folder rank 0 reads, and the
+/// model built from the seed.
 fn follow(args: &TrainArgs, state: &[u8]) -> Result<(Run, Mnist, Mlp<f32>), CliError> {
     let out = args
         .resume
@@ -75,11 +76,11 @@ fn follow(args: &TrainArgs, state: &[u8]) -> Result<(Run, Mnist, Mlp<f32>), CliE
     let text = String::from_utf8_lossy(state);
     let run = Run::parse(&out, &state_path, &text)?;
     let data_args = DataArgs {
-        data: run.data.clone(),
+        data: args.data.data.clone().or_else(|| run.data.clone()),
     };
     let mnist = data_source::load(&data_args)?;
     if (mnist.train.len(), mnist.test.len()) != (run.train_images, run.test_images) {
-        let folder = run
+        let folder = data_args
             .data
             .as_deref()
             .map_or("the data".into(), |d| d.display().to_string());
