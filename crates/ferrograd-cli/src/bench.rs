@@ -50,12 +50,7 @@ pub fn run(args: &BenchArgs, peers: &dyn Peers) -> Result<(), CliError> {
         })
         .collect();
     let report = Report {
-        build: if cfg!(debug_assertions) {
-            "debug"
-        } else {
-            "release"
-        }
-        .into(),
+        build: build_profile(),
         cpu_features: cpu_features(),
         cpus,
         malloc: malloc.into(),
@@ -138,6 +133,16 @@ fn measure_run(args: &BenchArgs, threads: usize) -> Run {
         recipe,
         sweep,
     }
+}
+
+/// `release`, or `debug` (whose numbers mean nothing).
+fn build_profile() -> String {
+    let profile = if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    };
+    profile.into()
 }
 
 /// The seed recipe and its work per step and per epoch.

@@ -1,6 +1,9 @@
 //! Tests of `ferrograd::train`: the step in two halves, the gradients as one buffer, and the
 //! shares of a batch that data-parallel processes train on.
 
+mod common;
+
+use common::idx_header;
 use ferrograd::Tensor;
 use ferrograd::data::Dataset;
 use ferrograd::nn::{Activation, Mlp, Module};
@@ -9,12 +12,8 @@ use ferrograd::train::{Learner, gradients_len, read_gradients, recipe, write_gra
 
 /// `n` 2×2 images whose label is the brightest pixel.
 fn dataset(n: usize) -> Dataset {
-    let mut images = vec![0, 0, 8, 3];
-    for d in [n as u32, 2, 2] {
-        images.extend(d.to_be_bytes());
-    }
-    let mut labels = vec![0, 0, 8, 1];
-    labels.extend((n as u32).to_be_bytes());
+    let mut images = idx_header(0x803, &[n as u32, 2, 2]);
+    let mut labels = idx_header(0x801, &[n as u32]);
     for i in 0..n {
         let label = (i * 3) % 4;
         let mut image = [(i * 37 % 100) as u8; 4];

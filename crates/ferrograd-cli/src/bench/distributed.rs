@@ -128,12 +128,7 @@ pub fn run(args: &BenchArgs, peers: &dyn Peers) -> Result<(), CliError> {
         Vec::new()
     };
     let report = DistributedReport {
-        build: if cfg!(debug_assertions) {
-            "debug"
-        } else {
-            "release"
-        }
-        .into(),
+        build: super::build_profile(),
         processes: peers.size(),
         threads_per_process: threads,
         shapes: results,
