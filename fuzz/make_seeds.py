@@ -90,6 +90,9 @@ write("checkpoint", "mlp-2-3-2-f64", safetensors(mlp([2, 3, 2], "F64")))
 write("checkpoint", "mlp-4-5-3-2-f32", safetensors(mlp([4, 5, 3, 2], "F32")))
 write("checkpoint", "mlp-1-1-f64-no-bias", safetensors(mlp([1, 1], "F64", biases=False)))
 write("checkpoint", "mlp-metadata", safetensors(mlp([2, 3, 2], "F32"), {"format": "pt"}))
+write("checkpoint", "mlp-architecture", safetensors(mlp([2, 3, 2], "F32"), {
+    "ferrograd.format": "1", "ferrograd.sizes": "2,3,2", "ferrograd.activation": "relu",
+    "ferrograd.dtype": "float32"}))
 write("checkpoint", "empty-header", safetensors([]))
 write("checkpoint", "truncated", safetensors(mlp([2, 3, 2], "F32"))[:-5])
 

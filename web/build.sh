@@ -18,8 +18,8 @@ version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; 
 if [ -z "$version" ]; then echo "build.sh: no wasm-bindgen in Cargo.lock" >&2; exit 1; fi
 if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$version" ]; then
   echo "build.sh: installing wasm-bindgen-cli $version"
-  # --locked first; the registry mirror here lacks one crate of its lockfile (webpki-roots
-  # 1.0.11), so fall back to resolving afresh.
+  # --locked first; where the registry lacks a crate of the tool's lockfile (a partial mirror
+  # can), fall back to resolving its dependencies afresh.
   cargo install wasm-bindgen-cli --version "$version" --locked ||
     cargo install wasm-bindgen-cli --version "$version"
 fi

@@ -25,8 +25,8 @@ let model = new Model(0);
 let modelName = "untrained (seed 0)";
 if (config.model) {
   try {
-    model.load("model.safetensors", await fetchBytes("model.safetensors"));
-    modelName = "model.safetensors";
+    model.load("model.safetensors", await fetchBytes("model.safetensors")); // records its network
+    modelName = `model.safetensors, ${model.architecture()}`;
   } catch (e) {
     status(`cannot load the server's model: ${errorText(e)}`, true);
   }
@@ -182,11 +182,14 @@ $("misclassified-button").addEventListener("click", showMisclassified);
 
 // ---------------------------------------------------------------- weights from disk and to disk
 
+/** Builds the network in the file (throwing, naming it, if it is not of the recipe's sizes);
+ * returns what was assumed of a file that does not record its architecture, in words. */
 function useWeights(name, bytes) {
-  model.load(name, bytes); // throws, naming the file, if they are not the recipe's
-  modelName = name;
+  const assumed = model.load(name, bytes);
+  modelName = `${name}, ${model.architecture()}`;
   predictDrawing();
   showTestImage(testIndex);
+  return assumed;
 }
 
 $("model-file").addEventListener("change", async (event) => {
@@ -194,9 +197,9 @@ $("model-file").addEventListener("change", async (event) => {
   if (!file) return;
   try {
     const bytes = new Uint8Array(await file.arrayBuffer());
-    useWeights(file.name, bytes);
+    const assumed = useWeights(file.name, bytes);
     if (worker) worker.postMessage({ type: "load", name: file.name, bytes });
-    status(`loaded ${file.name}`);
+    status(assumed ? `loaded ${file.name}; ${assumed}` : `loaded ${file.name}`);
   } catch (e) {
     status(errorText(e), true);
   } finally {

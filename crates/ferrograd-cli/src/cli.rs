@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use ferrograd::nn::Activation;
 
@@ -81,13 +82,25 @@ pub struct TrainArgs {
     pub threads: ThreadsArgs,
 }
 
+/// The activation of the network in a model file, for the commands that read one.
+#[derive(Debug, Args)]
+pub struct ModelActivationArgs {
+    /// The activation the model was trained with. Default: the one the model file records
+    /// (ferrograd's files do), else tanh; a value that contradicts the file is refused.
+    #[arg(long, value_name = "NAME", value_parser = activation_names(), ignore_case = true)]
+    pub activation: Option<Activation>,
+}
+
 /// `ferrograd serve`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Weights for the page to start from (the recipe's, as `train` writes them); without it
-    /// the page starts untrained.
+    /// Weights for the page to start from (the recipe's sizes, as `train` writes them); without
+    /// it the page starts untrained.
     #[arg(long, value_name = "FILE")]
     pub model: Option<PathBuf>,
+    /// The activation of `--model`.
+    #[command(flatten)]
+    pub trained_with: ModelActivationArgs,
     /// Where the MNIST files the page trains and tests on come from (never downloaded here).
     #[command(flatten)]
     pub data: DataArgs,
@@ -111,9 +124,9 @@ pub struct EvalArgs {
     /// Weights written by `train` (model.safetensors).
     #[arg(long, value_name = "FILE")]
     pub model: PathBuf,
-    /// Activation the model was trained with.
-    #[arg(long, default_value = "tanh", value_parser = parse_activation)]
-    pub activation: Activation,
+    /// The activation of `--model`.
+    #[command(flatten)]
+    pub trained_with: ModelActivationArgs,
     /// How many threads the matrix products use.
     #[command(flatten)]
     pub threads: ThreadsArgs,
@@ -192,6 +205,8 @@ fn positive_usize(s: &str) -> Result<usize, String> {
     }
 }
 
-pub(crate) fn parse_activation(s: &str) -> Result<Activation, String> {
-    s.parse::<Activation>().map_err(|e| e.to_string())
+/// The activations by name, which `--help` lists.
+pub(crate) fn activation_names() -> impl TypedValueParser<Value = Activation> {
+    PossibleValuesParser::new(Activation::ALL.map(Activation::name))
+        .map(|name| name.parse().expect("a name of Activation::ALL"))
 }

@@ -1,11 +1,10 @@
 //! `ferrograd eval` and `ferrograd show`.
 
 use ferrograd::eval::evaluate;
-use ferrograd::nn::Mlp;
 
 use crate::cli::{EvalArgs, ShowArgs, SplitArg};
 use crate::error::CliError;
-use crate::{data_source, plot};
+use crate::{data_source, model_file, plot};
 
 /// `println!` that ignores a closed stdout (as in `ferrograd train | head -1`) instead of
 /// panicking: the command goes on and its files are still written.
@@ -17,9 +16,11 @@ macro_rules! say {
 }
 pub(crate) use say;
 
-/// Prints the test accuracy and loss of the weights in `--model`.
+/// Prints the test accuracy and loss of the network in `--model`.
 pub fn eval(args: &EvalArgs) -> Result<(), CliError> {
-    let model = Mlp::<f32>::from_safetensors(&args.model, args.activation)?;
+    let activation = args.trained_with.activation;
+    let loaded = model_file::read(&args.model, activation)?;
+    let model = &loaded.mlp;
     let mnist = data_source::load(&args.data)?;
     let (features, classes) = (model.sizes()[0], model.sizes()[model.sizes().len() - 1]);
     if features != mnist.test.features() {
@@ -38,7 +39,8 @@ pub fn eval(args: &EvalArgs) -> Result<(), CliError> {
             mnist.test.num_classes()
         )));
     }
-    let result = evaluate(&model, &mnist.test, 1000);
+    model_file::note_assumption(&loaded, activation);
+    let result = evaluate(model, &mnist.test, 1000);
     say!(
         "Test Acc: {:.2}% | Test Loss: {:.4} ({} images)",
         result.accuracy * 100.0,

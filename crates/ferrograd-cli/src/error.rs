@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use ferrograd::data::{DataError, DownloadError};
-use ferrograd::nn::CheckpointError;
+use ferrograd::nn::{Architecture, CheckpointError};
 use ferrograd::optim::OptimError;
 use thiserror::Error;
 
@@ -101,6 +101,18 @@ pub enum ServeError {
         path: PathBuf,
         /// Why.
         source: std::io::Error,
+    },
+    /// The model file holds a network of other sizes than the recipe's, which the page runs.
+    #[error(
+        "{} holds a {architecture} network; the page runs the recipe's {}",
+        .path.display(),
+        crate::serve::recipe_sizes()
+    )]
+    NotTheRecipe {
+        /// The model file.
+        path: PathBuf,
+        /// What it holds.
+        architecture: Architecture,
     },
     /// The address could not be listened on (the port is in use, say).
     #[error("cannot listen on {addr}: {reason}")]

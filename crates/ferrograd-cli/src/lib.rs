@@ -13,6 +13,7 @@ pub mod commands;
 pub mod data_source;
 pub mod error;
 pub mod malloc;
+pub mod model_file;
 pub mod peers;
 pub mod plot;
 pub mod serve;

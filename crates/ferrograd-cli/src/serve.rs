@@ -20,11 +20,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ferrograd::data::{FILE_NAMES, Mnist};
-use ferrograd::nn::{Mlp, load_bytes};
+use ferrograd::nn::{Activation, LoadedMlp, Module, to_bytes};
 use ferrograd::train::recipe;
 
 use crate::cli::ServeArgs;
 use crate::error::{CliError, ServeError};
+use crate::model_file;
 
 /// The files `web/build.sh` writes into `web/dist/`, with their content types.
 pub const PAGE_FILES: [(&str, &str); 6] = [
@@ -35,6 +36,11 @@ pub const PAGE_FILES: [(&str, &str); 6] = [
     ("pkg/ferrograd_web.js", "text/javascript; charset=utf-8"),
     ("pkg/ferrograd_web_bg.wasm", "application/wasm"),
 ];
+
+/// `784-256-256-10`: the recipe's sizes, which the page runs.
+pub(crate) fn recipe_sizes() -> String {
+    recipe::SIZES.map(|size| size.to_string()).join("-")
+}
 
 /// One response body and its content type.
 #[derive(Clone)]
@@ -212,10 +218,12 @@ fn version_status(head: &[u8]) -> u16 {
 pub fn run(args: &ServeArgs) -> Result<(), CliError> {
     let page = args.page.clone().unwrap_or_else(default_page_dir);
     let mut table = page_files(&page)?;
+    let activation = args.trained_with.activation;
     let model = match &args.model {
         Some(path) => {
-            table.insert("/model.safetensors".into(), model_file(path)?);
-            Some(path)
+            let (entry, loaded) = model_file(path, activation)?;
+            table.insert("/model.safetensors".into(), entry);
+            Some((path, loaded))
         }
         None => None,
     };
@@ -246,13 +254,17 @@ pub fn run(args: &ServeArgs) -> Result<(), CliError> {
     };
     let listener = TcpListener::bind(addr).map_err(listen_error)?;
     let bound = listener.local_addr().map_err(listen_error)?;
+    if let Some((_, loaded)) = &model {
+        model_file::note_assumption(loaded, activation);
+    }
     let mut out = std::io::stdout();
     let _ = writeln!(
         out,
         "Serving the page on http://{bound}/ ({}; {}). Stop with Ctrl-C.",
-        model.map_or("untrained model".to_string(), |p| format!(
-            "model {}",
-            p.display()
+        model.map_or("untrained model".to_string(), |(p, loaded)| format!(
+            "model {}, {}",
+            p.display(),
+            loaded.mlp.architecture().expect("an MLP has one")
         )),
         data_dir.map_or("no MNIST files".to_string(), |d| format!(
             "MNIST from {}",
@@ -289,21 +301,32 @@ fn page_files(dir: &Path) -> Result<HashMap<String, Entry>, ServeError> {
     Ok(table)
 }
 
-/// The model file, checked to hold the recipe's weights (784-256-256-10).
-fn model_file(path: &Path) -> Result<Entry, CliError> {
+/// The model file, read as `eval` reads it (with `--activation`, `activation`) and checked to
+/// hold the recipe's sizes (784-256-256-10), and the network read. It is served as ferrograd
+/// writes it, recording its architecture, so the page builds the network read here, also from a
+/// file that records none.
+fn model_file(
+    path: &Path,
+    activation: Option<Activation>,
+) -> Result<(Entry, LoadedMlp<f32>), CliError> {
     let body = std::fs::read(path).map_err(|source| ServeError::Read {
         path: path.to_path_buf(),
         source,
     })?;
-    load_bytes(
-        &Mlp::<f32>::new(&recipe::SIZES, recipe::ACTIVATION, 0),
-        path,
-        &body,
-    )?;
-    Ok(Entry {
+    let loaded = model_file::read_bytes(path, &body, activation)?;
+    if loaded.mlp.sizes() != recipe::SIZES {
+        return Err(ServeError::NotTheRecipe {
+            path: path.to_path_buf(),
+            architecture: loaded.mlp.architecture().expect("an MLP has one"),
+        }
+        .into());
+    }
+    let body = to_bytes(&loaded.mlp).expect("the recipe's tensors are small enough to describe");
+    let entry = Entry {
         content_type: "application/octet-stream",
         body: body.into(),
-    })
+    };
+    Ok((entry, loaded))
 }
 
 /// Adds the four MNIST files of `dir` (checked to parse) to the table under `/mnist/NAME` and

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use common::{Fixture, Rng, assert_one_line_error, command, ferrograd, s};
 use ferrograd::atomic::is_temporary_of;
 use ferrograd::data::sha256_file;
-use ferrograd::nn::{Activation, Mlp};
+use ferrograd::nn::Mlp;
 
 /// Epochs of the runs that get killed.
 const EPOCHS: usize = 8;
@@ -154,8 +154,9 @@ fn check_run_folder(run: &Path, sizes: &[usize]) -> (usize, usize) {
         );
     }
     if model.exists() {
-        let mlp = Mlp::<f32>::from_safetensors(&model, Activation::Tanh)
-            .unwrap_or_else(|e| panic!("model.safetensors is damaged: {e}"));
+        let mlp = Mlp::<f32>::from_safetensors(&model, None)
+            .unwrap_or_else(|e| panic!("model.safetensors is damaged: {e}"))
+            .mlp;
         assert_eq!(mlp.sizes(), sizes);
     }
 

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::Duration;
 
-use common::{Fixture, assert_one_line_error, command, ferrograd, s};
+use common::{Fixture, assert_one_line_error, command, ferrograd, s, without_metadata};
 use ferrograd::nn::{Activation, Mlp, save};
 
 /// The page's files as `web/build.sh` writes them, each holding its own name.
@@ -42,6 +42,8 @@ fn fixture() -> (Fixture, PathBuf, PathBuf) {
 struct Server {
     child: Child,
     port: u16,
+    /// Its first line, which names the port and what is served.
+    line: String,
 }
 
 impl Drop for Server {
@@ -91,7 +93,7 @@ fn start_with_cache(args: &[&str], cache: Option<&Path>) -> Server {
         .and_then(|rest| rest.split('/').next())
         .and_then(|port| port.parse().ok())
         .unwrap_or_else(|| panic!("no port in {line:?}"));
-    Server { child, port }
+    Server { child, port, line }
 }
 
 /// The status line, headers and body of a raw HTTP/1.0 request `METHOD TARGET`.
@@ -264,7 +266,14 @@ fn a_bad_model_file_is_one_line() {
         &small,
     )
     .unwrap();
-    check(&small, &["small.safetensors", "fc1.weight", "[784, 32]"]);
+    check(
+        &small,
+        &[
+            "small.safetensors",
+            "784-32-10 tanh",
+            "recipe's 784-256-256-10",
+        ],
+    );
     let f64_model = fixture.path("f64.safetensors");
     save(
         &Mlp::<f64>::new(&[784, 256, 256, 10], Activation::Tanh, 0),
@@ -272,6 +281,64 @@ fn a_bad_model_file_is_one_line() {
     )
     .unwrap();
     check(&f64_model, &["f64.safetensors", "dtype"]);
+}
+
+#[test]
+fn the_model_is_served_as_the_network_it_records() {
+    let (fixture, page, _) = fixture();
+    let network = Mlp::<f32>::new(&[784, 256, 256, 10], Activation::Relu, 5);
+    let relu = fixture.path("relu.safetensors");
+    save(&network, &relu).unwrap();
+    let written = std::fs::read(&relu).unwrap();
+    let server = start(&["--page", s(&page), "--model", s(&relu)]);
+    assert!(
+        server.line.contains("784-256-256-10 relu float32"),
+        "{}",
+        server.line
+    );
+    assert_eq!(get(server.port, "/model.safetensors").2, written);
+    serve_error(
+        &[
+            "--page",
+            s(&page),
+            "--model",
+            s(&relu),
+            "--activation",
+            "tanh",
+        ],
+        &["--activation tanh", "relu.safetensors", "records relu"],
+    );
+
+    // A file that records nothing: read as --activation says, or tanh, with a note on stderr,
+    // and served recording it, so that the page builds the same network.
+    let old = fixture.path("old.safetensors");
+    std::fs::write(&old, without_metadata(&network)).unwrap();
+    for (flags, activation) in [(&["--activation", "relu"][..], "relu"), (&[], "tanh")] {
+        let mut args = vec!["--page", s(&page), "--model", s(&old)];
+        args.extend(flags);
+        let mut server = start(&args);
+        let mut note = String::new();
+        BufReader::new(server.child.stderr.take().unwrap())
+            .read_line(&mut note)
+            .unwrap();
+        let architecture = format!("784-256-256-10 {activation} float32");
+        assert!(note.starts_with("ferrograd: note: "), "{note}");
+        assert!(
+            note.contains(s(&old)) && note.contains(&architecture),
+            "{note}"
+        );
+        assert!(server.line.contains(&architecture), "{}", server.line);
+        let served = get(server.port, "/model.safetensors").2;
+        let loaded = Mlp::<f32>::from_safetensors_bytes("served", &served, None).unwrap();
+        assert!(
+            loaded.assumed.is_none(),
+            "the served file records its network"
+        );
+        assert_eq!(loaded.mlp.activation().name(), activation);
+        if activation == "relu" {
+            assert_eq!(served, written, "as ferrograd writes that network");
+        }
+    }
 }
 
 #[test]

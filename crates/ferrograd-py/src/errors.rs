@@ -13,9 +13,16 @@ pub fn value_error(error: impl std::fmt::Display) -> PyErr {
     PyValueError::new_err(error.to_string())
 }
 
-/// Maps a [`TensorError`] to a Python exception.
+/// Maps a [`TensorError`] to a Python exception: the library's message, which says what is
+/// wrong, and, where it helps, how to fix it in Python's terms.
 pub fn tensor_error(error: TensorError) -> PyErr {
-    value_error(error)
+    match error {
+        TensorError::NoGrad => PyValueError::new_err(format!(
+            "{error}; make its inputs with Tensor(..., requires_grad=True), outside \
+             `with ferrograd.no_grad():`"
+        )),
+        error => value_error(error),
+    }
 }
 
 /// Runs `f`, turning a panic inside the library into a `RuntimeError` naming what failed.

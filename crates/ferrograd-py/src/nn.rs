@@ -1,11 +1,13 @@
 //! `ferrograd.nn`: the library's `Linear`, `Mlp`, losses and safetensors checkpoints.
 
+use std::ffi::CString;
+
 use ferrograd::Tensor;
 use ferrograd::nn::{
     Activation, CheckpointError, Linear, Mlp, Module, load, save, try_cross_entropy, try_mse,
 };
 use numpy::{PyArrayDyn, PyArrayMethods, PyUntypedArrayMethods};
-use pyo3::exceptions::{PyOSError, PyTypeError, PyValueError};
+use pyo3::exceptions::{PyOSError, PyTypeError, PyUserWarning, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyList;
 use rand_seed::seeded;
@@ -190,19 +192,48 @@ impl PyMlp {
         })
     }
 
-    /// An MLP rebuilt from a safetensors file written by `save` or by `ferrograd train`
-    /// (`model.safetensors`): sizes and dtype are read from the file.
+    /// An MLP rebuilt from a safetensors file written by `save`, `ferrograd train` or the page:
+    /// sizes, activation and dtype are read from the file. `activation`, if given, must be the
+    /// one the file records; a file that records none (an older one, or another tool's) is read
+    /// with it, or tanh, and a `UserWarning` says so.
     #[staticmethod]
-    #[pyo3(signature = (path, activation = "tanh"))]
-    fn from_file(path: std::path::PathBuf, activation: &str) -> PyResult<Self> {
-        let activation = self::activation(activation)?;
-        let model = match Mlp::<f32>::from_safetensors(&path, activation) {
-            Ok(model) => Model::F32(model),
-            Err(CheckpointError::WrongDtype { .. }) => Model::F64(
-                Mlp::<f64>::from_safetensors(&path, activation).map_err(checkpoint_error)?,
-            ),
-            Err(error) => return Err(checkpoint_error(error)),
+    #[pyo3(signature = (path, activation = None))]
+    fn from_file(
+        py: Python<'_>,
+        path: std::path::PathBuf,
+        activation: Option<&str>,
+    ) -> PyResult<Self> {
+        let asked = activation.map(self::activation).transpose()?;
+        let error = |error| match error {
+            CheckpointError::WrongActivation {
+                path,
+                expected,
+                found,
+            } => PyValueError::new_err(format!(
+                "MLP.from_file: activation='{expected}' contradicts {}, which records {found}; \
+                 leave activation out to use the file's",
+                path.display()
+            )),
+            error => checkpoint_error(error),
         };
+        let (model, assumed) = match Mlp::<f32>::from_safetensors(&path, asked) {
+            Ok(loaded) => (Model::F32(loaded.mlp), loaded.assumed),
+            Err(CheckpointError::WrongDtype { .. }) => {
+                let loaded = Mlp::<f64>::from_safetensors(&path, asked).map_err(error)?;
+                (Model::F64(loaded.mlp), loaded.assumed)
+            }
+            Err(e) => return Err(error(e)),
+        };
+        if let Some(assumed) = assumed {
+            let hint = if asked.is_none() {
+                "; if it was trained with another activation, pass \
+                 MLP.from_file(path, activation=...)"
+            } else {
+                ""
+            };
+            let message = CString::new(format!("{assumed}{hint}")).map_err(value_error)?;
+            PyErr::warn(py, &py.get_type::<PyUserWarning>(), &message, 1)?;
+        }
         Ok(PyMlp {
             model: ThreadBound::new(model),
         })
@@ -271,13 +302,19 @@ impl PyMlp {
         .map_err(checkpoint_error)
     }
 
-    /// Reads the parameters from a safetensors file of the same sizes and dtype, in place.
+    /// Reads the parameters from a safetensors file of the same sizes and dtype, in place; a
+    /// file that records another activation is refused.
     fn load(&self, path: std::path::PathBuf) -> PyResult<()> {
         match self.model()? {
             Model::F64(m) => load(m, &path),
             Model::F32(m) => load(m, &path),
         }
-        .map_err(checkpoint_error)
+        .map_err(|error| match error {
+            CheckpointError::WrongActivation { .. } => PyValueError::new_err(format!(
+                "MLP.load: {error}; MLP.from_file(path) builds the network it records"
+            )),
+            error => checkpoint_error(error),
+        })
     }
 }
 

@@ -3,6 +3,7 @@
 import importlib.util
 import os
 import pathlib
+import subprocess
 
 import pytest
 
@@ -35,6 +36,15 @@ def mnist_dir():
     if os.environ.get("CI"):
         pytest.fail(f"{reason} (CI is set, and CI always has the data)")
     pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def ferrograd_cli():
+    """The `ferrograd` binary of this checkout (built if missing; `.ci/python.sh` builds it)."""
+    binary = REPO / "target" / "release" / "ferrograd"
+    if not binary.exists():
+        subprocess.run(["cargo", "build", "--release", "-q", "-p", "ferrograd-cli"], cwd=REPO, check=True)
+    return binary
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,6 @@ library's own nn.MLP with optim.SGD; memory stays flat over thousands of steps."
 
 import gzip
 import os
-import pathlib
 import subprocess
 from types import SimpleNamespace
 
@@ -13,8 +12,6 @@ import pytest
 import ferrograd
 import ferrograd.grade
 from ferrograd import Tensor
-
-REPO = pathlib.Path(__file__).resolve().parents[3]
 
 
 def idx(path):
@@ -99,11 +96,8 @@ def test_nn_mlp_with_optim_sgd_learns_and_round_trips_through_safetensors(mnist,
     assert names == ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]
 
 
-def test_the_clis_eval_reads_a_model_saved_from_python(mnist, mnist_dir, tmp_path):
+def test_the_clis_eval_reads_a_model_saved_from_python(mnist, mnist_dir, tmp_path, ferrograd_cli):
     x_train, y_train, _, _ = mnist
-    binary = REPO / "target" / "release" / "ferrograd"
-    if not binary.exists():
-        subprocess.run(["cargo", "build", "--release", "-q", "-p", "ferrograd-cli"], cwd=REPO, check=True)
     model = ferrograd.nn.MLP([784, 32, 10], seed=0, dtype="float32")
     opt = ferrograd.optim.SGD(model.parameters(), lr=0.1)
     for i in range(0, 100 * 32, 32):
@@ -115,7 +109,7 @@ def test_the_clis_eval_reads_a_model_saved_from_python(mnist, mnist_dir, tmp_pat
     ours = accuracy(model(x_test).array, y_test)
     path = tmp_path / "model.safetensors"
     model.save(path)
-    out = subprocess.run([binary, "eval", "--model", path, "--data", mnist_dir],
+    out = subprocess.run([ferrograd_cli, "eval", "--model", path, "--data", mnist_dir],
                          capture_output=True, text=True, check=True)
     assert f"Test Acc: {ours:.2f}% |" in out.stdout, (ours, out.stdout)
 

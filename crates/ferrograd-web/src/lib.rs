@@ -13,7 +13,7 @@ pub mod trainer;
 use ferrograd::Tensor;
 use ferrograd::data::{Dataset, Mnist};
 use ferrograd::eval::predictions;
-use ferrograd::nn::{Mlp, Module, load_bytes, to_bytes};
+use ferrograd::nn::{Mlp, Module, to_bytes};
 use ferrograd::no_grad;
 use ferrograd::train::recipe;
 use wasm_bindgen::prelude::*;
@@ -23,7 +23,8 @@ fn js_error(error: impl std::fmt::Display) -> JsError {
     JsError::new(&error.to_string())
 }
 
-/// The recipe's model (784-256-256-10, tanh), for predictions.
+/// The recipe's model (784-256-256-10, tanh until weights of another activation are loaded), for
+/// predictions.
 #[wasm_bindgen]
 pub struct Model {
     mlp: Mlp<f32>,
@@ -39,10 +40,19 @@ impl Model {
         }
     }
 
-    /// Replaces the weights with those of the safetensors file `bytes` called `name` (a file
-    /// `ferrograd train` wrote, or the page's download). Nothing changes on error.
-    pub fn load(&mut self, name: &str, bytes: &[u8]) -> Result<(), JsError> {
-        load_bytes(&self.mlp, name, bytes).map_err(js_error)
+    /// Replaces the network with the one in the safetensors file `bytes` called `name` (a file
+    /// `ferrograd train` wrote, or the page's download): the recipe's sizes, with the
+    /// activation the file records. Returns, in words, what was assumed of a file that records
+    /// no architecture. Nothing changes on error.
+    pub fn load(&mut self, name: &str, bytes: &[u8]) -> Result<Option<String>, JsError> {
+        let loaded = trainer::recipe_network(name, bytes).map_err(js_error)?;
+        self.mlp = loaded.mlp;
+        Ok(loaded.assumed.map(|assumed| assumed.to_string()))
+    }
+
+    /// The network, as `784-256-256-10 tanh float32`.
+    pub fn architecture(&self) -> String {
+        self.mlp.architecture().expect("an MLP has one").to_string()
     }
 
     /// The weights as a safetensors file.
@@ -194,9 +204,11 @@ impl Trainer {
         to_bytes(self.inner.model()).map_err(js_error)
     }
 
-    /// Replaces the weights with a safetensors file's; training goes on from them.
-    pub fn load(&self, name: &str, bytes: &[u8]) -> Result<(), JsError> {
-        self.inner.load_weights(name, bytes).map_err(js_error)
+    /// Replaces the network with a safetensors file's (see [`Model::load`]); training goes on
+    /// from it.
+    pub fn load(&mut self, name: &str, bytes: &[u8]) -> Result<(), JsError> {
+        self.inner.load_weights(name, bytes).map_err(js_error)?;
+        Ok(())
     }
 }
 

@@ -5,10 +5,51 @@
 use ferrograd::Tensor;
 use ferrograd::data::{Dataset, epoch_seed};
 use ferrograd::eval::{Evaluation, evaluate};
-use ferrograd::nn::{CheckpointError, Mlp, Module, load_bytes};
+use ferrograd::nn::{Architecture, Assumption, CheckpointError, LoadedMlp, Mlp, Module};
 use ferrograd::optim::Sgd;
 use ferrograd::train::Learner;
 use ferrograd::train::recipe::{ACTIVATION, BATCH_SIZE, LEARNING_RATE, SIZES};
+
+/// Why a weights file cannot be used by the page.
+#[derive(Debug, thiserror::Error)]
+pub enum WeightsError {
+    /// It is not a model file, or not a consistent one.
+    #[error(transparent)]
+    Checkpoint(#[from] CheckpointError),
+    /// It holds a network of other sizes than the recipe's, which the page runs.
+    #[error(
+        "{name} holds a {architecture} network, not one of the recipe's sizes, {}",
+        SIZES.map(|size| size.to_string()).join("-")
+    )]
+    NotTheRecipe {
+        /// The file's name.
+        name: String,
+        /// What it holds.
+        architecture: Architecture,
+    },
+}
+
+/// The network in the safetensors file `bytes` called `name`: of the recipe's sizes, with the
+/// activation the file records (or tanh, for a file that records none, as `assumed` says).
+///
+/// # Errors
+/// When the file is not a model file of the recipe's sizes.
+pub fn recipe_network(name: &str, bytes: &[u8]) -> Result<LoadedMlp<f32>, WeightsError> {
+    let loaded = Mlp::from_safetensors_bytes(name, bytes, None)?;
+    if loaded.mlp.sizes() != SIZES {
+        return Err(WeightsError::NotTheRecipe {
+            name: name.to_string(),
+            architecture: loaded.mlp.architecture().expect("an MLP has one"),
+        });
+    }
+    Ok(loaded)
+}
+
+/// `model` with the recipe's optimiser.
+fn learner(model: Mlp<f32>) -> Learner<Mlp<f32>, Sgd<f32>> {
+    let sgd = Sgd::new(model.parameters(), LEARNING_RATE as f32);
+    Learner::new(model, sgd)
+}
 
 /// A model, its optimiser and the data, and where in which epoch training is.
 pub struct Trainer {
@@ -30,10 +71,8 @@ pub struct Trainer {
 impl Trainer {
     /// A new model initialised from `seed`, to train on `train` and measure on `test`.
     pub fn new(train: Dataset, test: Dataset, seed: u64) -> Self {
-        let model = Mlp::new(&SIZES, ACTIVATION, seed);
-        let sgd = Sgd::new(model.parameters(), LEARNING_RATE as f32);
         Trainer {
-            learner: Learner::new(model, sgd),
+            learner: learner(Mlp::new(&SIZES, ACTIVATION, seed)),
             train,
             test,
             seed,
@@ -50,13 +89,20 @@ impl Trainer {
         self.learner.model()
     }
 
-    /// Replaces the weights with those of a safetensors file called `name` (the recipe's
-    /// shapes), and training goes on from them.
+    /// Replaces the network with the one in the safetensors file `bytes` called `name` (see
+    /// [`recipe_network`]), and training goes on from it; returns what was assumed of a file
+    /// that records no architecture. Nothing changes on error.
     ///
     /// # Errors
-    /// When the file is not a safetensors file of the recipe's parameters.
-    pub fn load_weights(&self, name: &str, bytes: &[u8]) -> Result<(), CheckpointError> {
-        load_bytes(self.model(), name, bytes)
+    /// When the file is not a model file of the recipe's sizes.
+    pub fn load_weights(
+        &mut self,
+        name: &str,
+        bytes: &[u8],
+    ) -> Result<Option<Assumption>, WeightsError> {
+        let loaded = recipe_network(name, bytes)?;
+        self.learner = learner(loaded.mlp);
+        Ok(loaded.assumed)
     }
 
     /// Runs up to `steps` steps, stopping early at the end of the epoch, and returns each step's
@@ -110,6 +156,8 @@ impl Trainer {
 
 #[cfg(test)]
 mod tests {
+    use ferrograd::nn::Activation;
+
     use super::*;
 
     /// `n` images of 28×28 whose label is the row (0..9) where a bright bar is drawn: a task the
@@ -167,11 +215,12 @@ mod tests {
     #[test]
     fn loads_weights_and_names_a_bad_file() {
         let source = Trainer::new(bars(32), bars(10), 1);
-        let target = Trainer::new(bars(32), bars(10), 2);
+        let mut target = Trainer::new(bars(32), bars(10), 2);
         let bytes = ferrograd::nn::to_bytes(source.model()).expect("serialises");
-        target
+        let assumed = target
             .load_weights("w.safetensors", &bytes)
             .expect("same shapes");
+        assert!(assumed.is_none());
         assert_eq!(
             target.model().parameters()[0].to_array(),
             source.model().parameters()[0].to_array()
@@ -180,6 +229,38 @@ mod tests {
         let err = target
             .load_weights("small.safetensors", &small)
             .unwrap_err();
-        assert!(err.to_string().starts_with("small.safetensors"), "{err}");
+        assert_eq!(
+            err.to_string(),
+            "small.safetensors holds a 784-10 tanh float32 network, not one of the recipe's \
+             sizes, 784-256-256-10"
+        );
+        let err = target.load_weights("notes.txt", b"hello").unwrap_err();
+        assert!(err.to_string().starts_with("notes.txt"), "{err}");
+        // Nothing changed.
+        assert_eq!(
+            target.model().parameters()[0].to_array(),
+            source.model().parameters()[0].to_array()
+        );
+    }
+
+    #[test]
+    fn loaded_weights_bring_their_activation_and_training_goes_on_with_it() {
+        let relu = Mlp::<f32>::new(&SIZES, Activation::Relu, 4);
+        let bytes = ferrograd::nn::to_bytes(&relu).unwrap();
+        let mut trainer = Trainer::new(bars(32 * 4), bars(10), 2);
+        assert!(
+            trainer
+                .load_weights("relu.safetensors", &bytes)
+                .unwrap()
+                .is_none()
+        );
+        assert_eq!(trainer.model().activation(), Activation::Relu);
+        // The optimiser updates the loaded network.
+        let before = trainer.model().parameters()[0].to_array();
+        assert_eq!(trainer.run(3).len(), 3);
+        assert_ne!(trainer.model().parameters()[0].to_array(), before);
+        let saved = ferrograd::nn::to_bytes(trainer.model()).unwrap();
+        let loaded = recipe_network("saved", &saved).unwrap();
+        assert_eq!(loaded.mlp.activation(), Activation::Relu);
     }
 }

@@ -56,7 +56,11 @@ pub enum TensorError {
     },
     /// A shape whose sizes multiply past `isize::MAX` (ignoring sizes of 0), which no array can
     /// be indexed with, even one with no elements.
-    #[error("{op}: shape {shape:?} is too large to index (its sizes multiply past isize::MAX)")]
+    #[error(
+        "{op}: shape {shape:?} is too large to index (its sizes multiply past {}, the most \
+         elements an array can have)",
+        isize::MAX
+    )]
     TooLarge {
         /// The operation, e.g. `"reshape"` or `"add"`.
         op: &'static str,
@@ -102,10 +106,13 @@ pub enum TensorError {
          that do not require grad, or inside `no_grad`)"
     )]
     NoGradFn,
-    /// `backward` on a tensor that no input with `requires_grad` led to.
+    /// `backward` on a tensor that no input with `requires_grad` led to. The message says what
+    /// is wrong in any language's terms; in Rust, the fix is to mark an input with
+    /// [`Tensor::requires_grad`](crate::Tensor::requires_grad) and to compute the tensor outside
+    /// [`no_grad`](crate::no_grad).
     #[error(
-        "backward: this tensor does not require grad; mark its inputs with `.requires_grad()` \
-         and do not compute it inside `no_grad`"
+        "backward: this tensor does not require grad: none of the tensors it was computed from \
+         requires grad, or it was computed inside `no_grad`"
     )]
     NoGrad,
 }

@@ -332,8 +332,11 @@ fn shapes_no_array_can_have_are_errors_even_without_elements() {
     );
     assert_eq!(
         panic_message(|| six.reshape(&[1 << 62, 4])),
-        "reshape: shape [4611686018427387904, 4] is too large to index (its sizes multiply \
-         past isize::MAX)"
+        format!(
+            "reshape: shape [4611686018427387904, 4] is too large to index (its sizes multiply \
+             past {}, the most elements an array can have)",
+            isize::MAX
+        )
     );
     // Two shapes that exist, broadcast to one that cannot.
     let (a, b) = (

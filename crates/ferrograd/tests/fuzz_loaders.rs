@@ -17,7 +17,7 @@ mod common;
 mod oracles;
 
 use ferrograd::data::{DataError, Dataset};
-use ferrograd::nn::{Activation, Mlp};
+use ferrograd::nn::Mlp;
 use flate2::Compression;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
@@ -337,7 +337,7 @@ fn layers_that_do_not_chain_are_an_error_not_an_allocation() {
     bytes.extend_from_slice(header.as_bytes());
     bytes.resize(bytes.len() + 24_000, 0);
     let path = dir.write("chain.safetensors", &bytes);
-    let (result, peak) = peak_during(|| Mlp::<f32>::from_safetensors(&path, Activation::Tanh));
+    let (result, peak) = peak_during(|| Mlp::<f32>::from_safetensors(&path, None));
     let error = result.unwrap_err();
     assert!(
         peak <= 16 * bytes.len() + SLACK,
@@ -358,7 +358,7 @@ fn a_tensor_claiming_terabytes_in_a_small_file_is_an_error_not_an_allocation() {
     bytes.extend_from_slice(header.as_bytes());
     bytes.resize(bytes.len() + 100, 0);
     let path = dir.write("huge.safetensors", &bytes);
-    let (result, peak) = peak_during(|| Mlp::<f32>::from_safetensors(&path, Activation::Tanh));
+    let (result, peak) = peak_during(|| Mlp::<f32>::from_safetensors(&path, None));
     let error = result.unwrap_err();
     assert!(error.to_string().contains("huge.safetensors"), "{error}");
     assert!(peak < 1 << 20, "{peak} bytes held");

@@ -2,12 +2,13 @@
 //! against their definitions and finite differences, and checkpoints (round trips, every error,
 //! fuzzing).
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use ferrograd::nn::{
-    Activation, CheckpointError, Linear, LossError, Mlp, Module, cross_entropy, load, mse, save,
-    try_cross_entropy, try_mse,
+    Activation, Architecture, CheckpointError, Linear, LossError, Mlp, Module, cross_entropy, load,
+    load_bytes, mse, save, to_bytes, try_cross_entropy, try_mse,
 };
 use ferrograd::{Element, Tensor, gradcheck};
 use ndarray::{Array2, ArrayD, IxDyn, array};
@@ -79,6 +80,30 @@ fn safetensors_bytes(tensors: &[(&str, Dtype, &[usize], Vec<u8>)]) -> Vec<u8> {
         )
     });
     safetensors::serialize(views, None).unwrap()
+}
+
+/// The parameters of `model` as a safetensors file with `metadata`, as a tool other than
+/// ferrograd writes it (or, with none, ferrograd before files recorded their architecture).
+fn foreign_file(model: &Mlp<f32>, metadata: &[(&str, &str)]) -> Vec<u8> {
+    let params: Vec<(String, Vec<usize>, Vec<u8>)> = model
+        .named_parameters()
+        .into_iter()
+        .map(|(name, p)| {
+            let bytes = p.data().iter().flat_map(|x| x.to_le_bytes()).collect();
+            (name, p.shape(), bytes)
+        })
+        .collect();
+    let views = params.iter().map(|(name, shape, bytes)| {
+        (
+            name,
+            TensorView::new(Dtype::F32, shape.clone(), bytes).unwrap(),
+        )
+    });
+    let metadata = metadata
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect::<HashMap<_, _>>();
+    safetensors::serialize(views, (!metadata.is_empty()).then_some(metadata)).unwrap()
 }
 
 fn f32_bytes(len: usize) -> Vec<u8> {
@@ -364,9 +389,11 @@ fn round_trip<T: Element>() {
     // In place: the handles an optimizer holds see the loaded values.
     assert_eq!(handles[0].to_array(), trained.parameters()[0].to_array());
 
-    let rebuilt = Mlp::<T>::from_safetensors(&path, Activation::Relu).unwrap();
+    let rebuilt = Mlp::<T>::from_safetensors(&path, None).unwrap();
+    assert!(rebuilt.assumed.is_none());
+    let rebuilt = rebuilt.mlp;
     assert_eq!(rebuilt.sizes(), [6, 5, 4, 3]);
-    assert_eq!(rebuilt.activation(), Activation::Relu);
+    assert_eq!(rebuilt.activation(), Activation::Tanh);
     assert_eq!(parameter_arrays(&rebuilt), parameter_arrays(&trained));
 
     // Saving again replaces the file.
@@ -408,7 +435,7 @@ fn unreadable_and_unwritable_files_are_reported() {
     let error = load(&model, &missing).unwrap_err();
     assert!(matches!(error, CheckpointError::Read { .. }), "{error:?}");
     assert_names_file(&error, &missing);
-    let error = Mlp::<f32>::from_safetensors(&missing, Activation::Tanh).unwrap_err();
+    let error = Mlp::<f32>::from_safetensors(&missing, None).unwrap_err();
     assert!(matches!(error, CheckpointError::Read { .. }), "{error:?}");
 
     let in_missing_folder = dir.path("no/such/folder/model.safetensors");
@@ -569,7 +596,7 @@ fn wrong_dtype_and_shape_between_models() {
         matches!(&error, CheckpointError::MissingTensor { name, .. } if name == "fc3.weight"),
         "{error:?}"
     );
-    let error = Mlp::<f32>::from_safetensors(&path, Activation::Tanh).unwrap_err();
+    let error = Mlp::<f32>::from_safetensors(&path, None).unwrap_err();
     assert!(
         matches!(error, CheckpointError::WrongDtype { .. }),
         "{error:?}"
@@ -601,7 +628,7 @@ fn from_safetensors_rejects_files_that_are_no_mlp() {
     ];
     for (name, bytes) in cases {
         let path = dir.write(&format!("{name}.safetensors"), &bytes);
-        let error = Mlp::<f32>::from_safetensors(&path, Activation::Tanh).unwrap_err();
+        let error = Mlp::<f32>::from_safetensors(&path, None).unwrap_err();
         let expected = match name {
             "empty" => {
                 matches!(&error, CheckpointError::MissingTensor { name, .. } if name == "fc1.weight")
@@ -616,12 +643,250 @@ fn from_safetensors_rejects_files_that_are_no_mlp() {
     }
 }
 
+// ---------------------------------------------------------------- the architecture a file records
+
+#[test]
+fn a_saved_mlp_records_its_architecture_beside_unchanged_tensors() {
+    let model = Mlp::<f32>::new(&[6, 5, 3], Activation::Relu, 4);
+    let bytes = to_bytes(&model).unwrap();
+    let (_, header) = safetensors::SafeTensors::read_metadata(&bytes).unwrap();
+    let metadata = header.metadata().clone().unwrap();
+    let expected = [
+        ("ferrograd.format", "1"),
+        ("ferrograd.sizes", "6,5,3"),
+        ("ferrograd.activation", "relu"),
+        ("ferrograd.dtype", "float32"),
+    ];
+    assert_eq!(
+        metadata,
+        expected.map(|(k, v)| (k.to_string(), v.to_string())).into()
+    );
+    // The tensors, and the data section, are those of a file without metadata: what ferrograd
+    // wrote before, and still reads as before (the metadata is no tensor).
+    let plain = foreign_file(&model, &[]);
+    let data = |file: &[u8]| {
+        let header = u64::from_le_bytes(file[..8].try_into().unwrap()) as usize;
+        file[8 + header..].to_vec()
+    };
+    assert_eq!(data(&bytes), data(&plain));
+    let (ours, theirs) = (
+        safetensors::SafeTensors::deserialize(&bytes).unwrap(),
+        safetensors::SafeTensors::deserialize(&plain).unwrap(),
+    );
+    let mut names = ours.names();
+    names.sort_unstable();
+    assert_eq!(names, ["fc1.bias", "fc1.weight", "fc2.bias", "fc2.weight"]);
+    for name in names {
+        let (a, b) = (ours.tensor(name).unwrap(), theirs.tensor(name).unwrap());
+        assert_eq!(
+            (a.dtype(), a.shape(), a.data()),
+            (b.dtype(), b.shape(), b.data())
+        );
+    }
+    // Aligned as safetensors aligns it, so the data stays 8-byte aligned.
+    assert_eq!((bytes.len() - data(&bytes).len()) % 8, 0);
+    // A module that is not a whole network records nothing.
+    let layer = Linear::<f32>::new(2, 3, &mut StdRng::seed_from_u64(0));
+    assert!(layer.architecture().is_none());
+    let bytes = to_bytes(&layer).unwrap();
+    let (_, header) = safetensors::SafeTensors::read_metadata(&bytes).unwrap();
+    assert!(header.metadata().is_none());
+}
+
+#[test]
+fn the_same_model_gives_the_same_bytes_every_time() {
+    // safetensors' own writer orders metadata as a HashMap does, differently for each map.
+    let model = Mlp::<f64>::new(&[3, 4, 2], Activation::Sigmoid, 0);
+    let first = to_bytes(&model).unwrap();
+    for _ in 0..20 {
+        assert_eq!(to_bytes(&model).unwrap(), first);
+    }
+}
+
+#[test]
+fn a_file_says_which_activation_it_was_trained_with() {
+    let dir = TempDir::new();
+    let path = dir.path("relu.safetensors");
+    let trained = Mlp::<f32>::new(&[4, 6, 3], Activation::Relu, 1);
+    save(&trained, &path).unwrap();
+
+    for asked in [None, Some(Activation::Relu)] {
+        let loaded = Mlp::<f32>::from_safetensors(&path, asked).unwrap();
+        assert_eq!(loaded.mlp.activation(), Activation::Relu, "{asked:?}");
+        assert!(loaded.assumed.is_none());
+        assert_eq!(parameter_arrays(&loaded.mlp), parameter_arrays(&trained));
+    }
+    let error = Mlp::<f32>::from_safetensors(&path, Some(Activation::Tanh)).unwrap_err();
+    assert!(
+        matches!(
+            error,
+            CheckpointError::WrongActivation {
+                expected: Activation::Tanh,
+                found: Activation::Relu,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert_eq!(
+        error.to_string(),
+        format!("{} records activation relu, not tanh", path.display())
+    );
+
+    // Loading into a network of another activation is refused, and copies nothing.
+    let tanh = Mlp::<f32>::new(&[4, 6, 3], Activation::Tanh, 2);
+    let before = parameter_arrays(&tanh);
+    let error = load(&tanh, &path).unwrap_err();
+    assert!(
+        matches!(
+            error,
+            CheckpointError::WrongActivation {
+                expected: Activation::Tanh,
+                found: Activation::Relu,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert_eq!(parameter_arrays(&tanh), before);
+    load(&Mlp::<f32>::new(&[4, 6, 3], Activation::Relu, 2), &path).unwrap();
+}
+
+#[test]
+fn a_file_without_the_architecture_is_read_as_before_and_says_what_was_assumed() {
+    let model = Mlp::<f32>::new(&[4, 6, 3], Activation::Relu, 1);
+    // ferrograd's files before they recorded it, and another tool's metadata.
+    for metadata in [&[][..], &[("format", "pt")][..]] {
+        let bytes = foreign_file(&model, metadata);
+        let loaded = Mlp::<f32>::from_safetensors_bytes("old.safetensors", &bytes, None).unwrap();
+        assert_eq!(loaded.mlp.activation(), Activation::Tanh);
+        assert_eq!(parameter_arrays(&loaded.mlp), parameter_arrays(&model));
+        let assumed = loaded.assumed.unwrap();
+        assert_eq!(
+            assumed.architecture,
+            Architecture {
+                sizes: vec![4, 6, 3],
+                activation: Activation::Tanh,
+                dtype: Dtype::F32
+            }
+        );
+        assert_eq!(
+            assumed.to_string(),
+            "old.safetensors does not record its architecture (it has no ferrograd metadata), \
+             so it was read as 4-6-3 tanh float32"
+        );
+        let loaded =
+            Mlp::<f32>::from_safetensors_bytes("old.safetensors", &bytes, Some(Activation::Relu))
+                .unwrap();
+        assert_eq!(loaded.mlp.activation(), Activation::Relu);
+        assert_eq!(
+            loaded.assumed.unwrap().architecture.activation,
+            Activation::Relu
+        );
+        // Into a network, as before: nothing to check its activation against.
+        load_bytes(
+            &Mlp::<f32>::new(&[4, 6, 3], Activation::Sigmoid, 0),
+            "old",
+            &bytes,
+        )
+        .unwrap();
+    }
+}
+
+#[test]
+fn bad_or_later_metadata_is_refused_naming_the_key() {
+    let model = Mlp::<f32>::new(&[4, 6, 3], Activation::Tanh, 1);
+    let good = [
+        ("ferrograd.format", "1"),
+        ("ferrograd.sizes", "4,6,3"),
+        ("ferrograd.activation", "tanh"),
+        ("ferrograd.dtype", "float32"),
+    ];
+    let with = |key: &str, value: Option<&str>| {
+        let metadata: Vec<(&str, &str)> = good
+            .iter()
+            .filter(|(k, _)| *k != key)
+            .copied()
+            .chain(value.map(|v| (key, v)))
+            .collect();
+        foreign_file(&model, &metadata)
+    };
+    let cases = [
+        (
+            with("ferrograd.format", Some("2")),
+            "ferrograd.format",
+            "is \"2\", a format this ferrograd does not know (it reads 1)",
+        ),
+        (
+            with("ferrograd.activation", None),
+            "ferrograd.activation",
+            "is missing",
+        ),
+        (
+            with("ferrograd.activation", Some("gelu")),
+            "ferrograd.activation",
+            "unknown activation `gelu`",
+        ),
+        (
+            with("ferrograd.sizes", Some("4,,3")),
+            "ferrograd.sizes",
+            "not two or more positive sizes",
+        ),
+        (
+            with("ferrograd.sizes", Some("4")),
+            "ferrograd.sizes",
+            "not two or more positive sizes",
+        ),
+        (
+            with("ferrograd.sizes", Some("4,0,3")),
+            "ferrograd.sizes",
+            "not two or more positive sizes",
+        ),
+        (
+            with("ferrograd.sizes", Some("4,7,3")),
+            "ferrograd.sizes",
+            "is 4,7,3 but the file's tensors are those of a 4-6-3 network",
+        ),
+        (
+            with("ferrograd.dtype", Some("int8")),
+            "ferrograd.dtype",
+            "is \"int8\", not float32 or float64",
+        ),
+        (
+            with("ferrograd.dtype", Some("float64")),
+            "ferrograd.dtype",
+            "is float64 but the file's tensors are float32",
+        ),
+    ];
+    for (bytes, key, problem) in cases {
+        let target = Mlp::<f32>::new(&[4, 6, 3], Activation::Tanh, 0);
+        for error in [
+            Mlp::<f32>::from_safetensors_bytes("bad.safetensors", &bytes, None).unwrap_err(),
+            load_bytes(&target, "bad.safetensors", &bytes).unwrap_err(),
+        ] {
+            assert!(
+                matches!(&error, CheckpointError::BadMetadata { key: k, .. } if k == key),
+                "{key}: {error:?}"
+            );
+            let message = error.to_string();
+            assert!(
+                message.starts_with(&format!("bad.safetensors: metadata `{key}` "))
+                    && message.contains(problem),
+                "{message}"
+            );
+        }
+    }
+    // The good metadata is read.
+    let loaded = Mlp::<f32>::from_safetensors_bytes("good", &foreign_file(&model, &good), None);
+    assert!(loaded.unwrap().assumed.is_none());
+}
+
 /// Loads `bytes` from a file every way there is; only checks that nothing panics.
 fn load_everything(dir: &TempDir, bytes: &[u8]) {
     let path = dir.write("fuzz.safetensors", bytes);
     let _ = load(&Mlp::<f32>::new(&[2, 3, 2], Activation::Tanh, 0), &path);
-    let _ = Mlp::<f32>::from_safetensors(&path, Activation::Tanh);
-    let _ = Mlp::<f64>::from_safetensors(&path, Activation::Tanh);
+    let _ = Mlp::<f32>::from_safetensors(&path, None);
+    let _ = Mlp::<f64>::from_safetensors(&path, Some(Activation::Relu));
 }
 
 proptest! {

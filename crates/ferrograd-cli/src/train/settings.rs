@@ -9,7 +9,7 @@ use ferrograd::optim::{Adam, AdamConfig, OptimError, Optimizer, Sgd, SgdConfig};
 use ferrograd::train::recipe;
 use serde::{Deserialize, Serialize};
 
-use crate::cli::parse_activation;
+use crate::cli::activation_names;
 
 /// The run's settings: the flags of `train` that `--resume` takes from the run's folder
 /// instead. `--threads` is not one: results do not depend on it.
@@ -31,8 +31,8 @@ pub struct Settings {
     /// Number of hidden layers.
     #[arg(long, conflicts_with = "resume", default_value_t = recipe::LAYERS)]
     pub layers: usize,
-    /// Activation after each hidden layer.
-    #[arg(long, conflicts_with = "resume", default_value_t = recipe::ACTIVATION, value_parser = parse_activation)]
+    /// Activation after each hidden layer (recorded in model.safetensors).
+    #[arg(long, conflicts_with = "resume", value_name = "NAME", default_value_t = recipe::ACTIVATION, value_parser = activation_names(), ignore_case = true)]
     #[serde(with = "activation_name")]
     pub activation: Activation,
     /// Optimizer.

@@ -6,8 +6,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use ferrograd::nn::{Mlp, Module};
 use flate2::Compression;
 use flate2::write::GzEncoder;
+use safetensors::tensor::TensorView;
 
 /// The four file names of an MNIST folder, training images first.
 pub const FILES: [&str; 4] = [
@@ -189,4 +191,22 @@ impl Fixture {
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
+}
+
+/// `model`'s parameters as a safetensors file without metadata, as ferrograd wrote them before
+/// files recorded their architecture (and as other tools write them).
+pub fn without_metadata(model: &Mlp<f32>) -> Vec<u8> {
+    let params: Vec<(String, Vec<usize>, Vec<u8>)> = model
+        .named_parameters()
+        .into_iter()
+        .map(|(name, p)| {
+            let bytes = p.data().iter().flat_map(|x| x.to_le_bytes()).collect();
+            (name, p.shape(), bytes)
+        })
+        .collect();
+    let views = params.iter().map(|(name, shape, bytes)| {
+        let view = TensorView::new(safetensors::Dtype::F32, shape.clone(), bytes).unwrap();
+        (name, view)
+    });
+    safetensors::serialize(views, None).unwrap()
 }

@@ -1,7 +1,9 @@
 //! Saving and loading parameters as [safetensors](https://github.com/huggingface/safetensors)
 //! files, the format PyTorch, candle and NumPy read: [`save`], [`load`], [`CheckpointError`].
+//! A module's [`Architecture`] goes into the file's metadata beside its tensors.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -10,7 +12,7 @@ use ndarray::{ArcArray, IxDyn};
 use safetensors::tensor::TensorView;
 use safetensors::{Dtype, SafeTensorError, SafeTensors, View};
 
-use super::Module;
+use super::{Activation, Architecture, Module};
 use crate::Element;
 
 /// Why a checkpoint could not be saved or loaded. Every message names the file.
@@ -93,6 +95,28 @@ pub enum CheckpointError {
         /// The tensor's dtype in the file.
         found: Dtype,
     },
+    /// The file records a different activation from the network's it is loaded into (the one
+    /// asked for, or the module's).
+    #[error("{} records activation {found}, not {expected}", .path.display())]
+    WrongActivation {
+        /// The file.
+        path: PathBuf,
+        /// The activation asked for, or the module's.
+        expected: Activation,
+        /// The activation the file records.
+        found: Activation,
+    },
+    /// The file's ferrograd metadata (see [`Architecture`]) is incomplete, malformed, of a later
+    /// format, or contradicts the file's own tensors.
+    #[error("{}: metadata `{key}` {problem}", .path.display())]
+    BadMetadata {
+        /// The file.
+        path: PathBuf,
+        /// The key, such as `ferrograd.sizes`.
+        key: String,
+        /// What is wrong with it.
+        problem: String,
+    },
     /// The tensors do not describe an [`Mlp`](super::Mlp) (see
     /// [`Mlp::from_safetensors`](super::Mlp::from_safetensors)).
     #[error("{} does not describe an MLP: {reason}", .path.display())]
@@ -105,7 +129,8 @@ pub enum CheckpointError {
 }
 
 /// Writes every named parameter of `module` to `path` as a safetensors file: one tensor per
-/// parameter, with its shape, in little-endian `F32` or `F64`.
+/// parameter, with its shape, in little-endian `F32` or `F64`, and the module's
+/// [`architecture`](Module::architecture), if it has one, in the file's metadata.
 ///
 /// The file is written under a temporary name in the same folder, flushed to disk and then
 /// renamed, so `path` holds either the old file or the complete new one, never a part.
@@ -120,6 +145,10 @@ pub enum CheckpointError {
 /// let fresh = Mlp::<f32>::new(&[4, 8, 3], Activation::Relu, 2);
 /// load(&fresh, &path)?;
 /// assert_eq!(fresh.parameters()[0].to_array(), trained.parameters()[0].to_array());
+///
+/// // The file says it holds a relu network.
+/// let tanh = Mlp::<f32>::new(&[4, 8, 3], Activation::Tanh, 2);
+/// assert!(load(&tanh, &path).unwrap_err().to_string().ends_with("records activation relu, not tanh"));
 /// # std::fs::remove_file(&path)?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -160,14 +189,44 @@ pub fn to_bytes<T: Element>(module: &impl Module<T>) -> Result<Vec<u8>, SafeTens
         .named_parameters()
         .into_iter()
         .map(|(name, param)| (name, LeBytes::new(&param.data())));
-    safetensors::serialize(tensors, None)
+    let file = safetensors::serialize(tensors, None)?;
+    Ok(match module.architecture() {
+        Some(architecture) => with_metadata(file, &architecture.to_metadata()),
+        None => file,
+    })
+}
+
+/// `file`, a safetensors file without metadata as `safetensors::serialize` writes it, with
+/// `metadata` added as its header's `__metadata__`, in the order given; the tensors and their
+/// bytes stay as they were. (safetensors' writer takes the metadata as a `HashMap`, whose order,
+/// and so the file's bytes, would change from one run to the next.)
+fn with_metadata(file: Vec<u8>, metadata: &BTreeMap<&str, String>) -> Vec<u8> {
+    let (len, rest) = file.split_at(8);
+    let len = u64::from_le_bytes(len.try_into().expect("8 bytes")) as usize;
+    let (header, data) = rest.split_at(len);
+    // The header is a JSON object, padded with spaces: keep what follows its `{`.
+    let fields = header
+        .trim_ascii_end()
+        .strip_prefix(b"{")
+        .expect("a safetensors header is a JSON object");
+    let metadata = serde_json::to_string(metadata).expect("strings serialise");
+    let mut header = format!("{{\"__metadata__\":{metadata}").into_bytes();
+    if fields != b"}" {
+        header.push(b',');
+    }
+    header.extend_from_slice(fields);
+    // Padded to a multiple of 8 bytes, as safetensors does, so the data stays aligned.
+    header.resize(header.len().next_multiple_of(8), b' ');
+    [&(header.len() as u64).to_le_bytes()[..], &header, data].concat()
 }
 
 /// Copies the tensors of the safetensors file at `path` into the parameters of `module`, in
 /// place, matching them by name.
 ///
-/// Nothing is copied unless every parameter has a tensor of its shape and dtype and every
-/// tensor is a parameter. No file content makes this panic. See [`save`] for an example.
+/// Nothing is copied unless every parameter has a tensor of its shape and dtype, every tensor is
+/// a parameter, and the architecture the file records, if any, is the module's (a file that
+/// records none is read as the module's). No file content makes this panic. See [`save`] for an
+/// example.
 ///
 /// # Errors
 /// A [`CheckpointError`] naming the file and the first problem found.
@@ -202,9 +261,17 @@ pub(super) fn read(path: &Path) -> Result<Vec<u8>, CheckpointError> {
     })
 }
 
+/// A safetensors file's tensors and the architecture its metadata records.
+pub(super) struct Parsed<'a> {
+    /// The tensors.
+    pub(super) tensors: SafeTensors<'a>,
+    /// What the file says about its network; `None` when it says nothing.
+    pub(super) architecture: Option<Architecture>,
+}
+
 /// `bytes`, read from `path`, parsed as a safetensors file.
-pub(super) fn parse<'a>(path: &Path, bytes: &'a [u8]) -> Result<SafeTensors<'a>, CheckpointError> {
-    SafeTensors::deserialize(bytes).map_err(|source| match source {
+pub(super) fn parse<'a>(path: &Path, bytes: &'a [u8]) -> Result<Parsed<'a>, CheckpointError> {
+    let invalid = |source| match source {
         SafeTensorError::HeaderTooSmall
         | SafeTensorError::InvalidHeaderLength
         | SafeTensorError::MetadataIncompleteBuffer => CheckpointError::Truncated {
@@ -215,6 +282,19 @@ pub(super) fn parse<'a>(path: &Path, bytes: &'a [u8]) -> Result<SafeTensors<'a>,
             path: path.to_path_buf(),
             source,
         },
+    };
+    // `SafeTensors` keeps the header's metadata to itself, so the header is read for it first
+    // (and dropped before the tensors are read, so the two are never held at once).
+    let (_, header) = SafeTensors::read_metadata(bytes).map_err(invalid)?;
+    let architecture = match header.metadata() {
+        Some(metadata) => Architecture::from_metadata(path, metadata)?,
+        None => None,
+    };
+    drop(header);
+    let tensors = SafeTensors::deserialize(bytes).map_err(invalid)?;
+    Ok(Parsed {
+        tensors,
+        architecture,
     })
 }
 
@@ -242,12 +322,13 @@ pub(super) fn tensor_of<'a, T: Element>(
 }
 
 /// Checks that `file` holds exactly the parameters of `module`, with their shapes and dtype, and
-/// then copies them in.
+/// records the module's architecture or none, and then copies them in.
 pub(super) fn copy_into<T: Element>(
     path: &Path,
-    file: &SafeTensors<'_>,
+    parsed: &Parsed<'_>,
     module: &impl Module<T>,
 ) -> Result<(), CheckpointError> {
+    let file = &parsed.tensors;
     let params = module.named_parameters();
     let mut sources = Vec::with_capacity(params.len());
     for (name, param) in &params {
@@ -273,6 +354,9 @@ pub(super) fn copy_into<T: Element>(
             name: extra.to_string(),
         });
     }
+    if let (Some(recorded), Some(actual)) = (&parsed.architecture, module.architecture()) {
+        recorded.check(path, &actual)?;
+    }
     for ((_, param), source) in params.iter().zip(sources) {
         copy_from_le_bytes(&mut param.data_mut(), source.data());
     }
@@ -280,7 +364,7 @@ pub(super) fn copy_into<T: Element>(
 }
 
 /// The safetensors dtype of `T`: `F32` or `F64`, the only two [`Element`] types.
-fn dtype_of<T: Element>() -> Dtype {
+pub(super) fn dtype_of<T: Element>() -> Dtype {
     if size_of::<T>() == 4 {
         Dtype::F32
     } else {

@@ -8,7 +8,7 @@ use rand::rngs::StdRng;
 use safetensors::SafeTensors;
 
 use super::checkpoint::{self, CheckpointError};
-use super::{Activation, Linear, Module};
+use super::{Activation, Architecture, Assumption, Linear, Module};
 use crate::{Element, Tensor, TensorError};
 
 /// A multi-layer perceptron: `Linear → activation → Linear → ... → Linear`, with the activation
@@ -62,43 +62,51 @@ impl<T: Element> Mlp<T> {
         }
     }
 
-    /// An MLP rebuilt from a file written by [`save`](super::save): the layer sizes are read
-    /// from the shapes of `fc1.weight`, `fc2.weight`, ... and the parameters are loaded. The
-    /// activation is not stored in the file, so it is given.
+    /// An MLP rebuilt from a model file written by [`save`](super::save): the layer sizes are
+    /// read from the shapes of `fc1.weight`, `fc2.weight`, ..., the activation from the file's
+    /// [`Architecture`], and the parameters are loaded.
+    ///
+    /// `activation` is what the caller knows of the network: `None` to take the file's word,
+    /// or the activation it was trained with, which must then be the one the file records. A
+    /// file that records none (an older one, or another tool's) is read with `activation`, or
+    /// tanh, and [`LoadedMlp::assumed`] says so.
     ///
     /// ```
     /// use ferrograd::nn::{save, Activation, Mlp};
     ///
     /// let path = std::env::temp_dir().join(format!("ferrograd-mlp-{}.safetensors", std::process::id()));
     /// save(&Mlp::<f64>::new(&[3, 5, 2], Activation::Sigmoid, 0), &path)?;
-    /// let model = Mlp::<f64>::from_safetensors(&path, Activation::Sigmoid)?;
-    /// assert_eq!(model.sizes(), [3, 5, 2]);
-    /// assert!(Mlp::<f32>::from_safetensors(&path, Activation::Sigmoid).is_err()); // F64 file
+    /// let loaded = Mlp::<f64>::from_safetensors(&path, None)?;
+    /// assert_eq!((loaded.mlp.sizes(), loaded.mlp.activation()), (&[3, 5, 2][..], Activation::Sigmoid));
+    /// assert!(loaded.assumed.is_none()); // the file said what it holds
+    /// assert!(Mlp::<f64>::from_safetensors(&path, Some(Activation::Tanh)).is_err()); // it is sigmoid
+    /// assert!(Mlp::<f32>::from_safetensors(&path, None).is_err()); // F64 file
     /// # std::fs::remove_file(&path)?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     ///
     /// # Errors
-    /// The errors of [`load`](super::load), and [`CheckpointError::NotAnMlp`] when a
+    /// The errors of [`load`](super::load); [`CheckpointError::WrongActivation`] when
+    /// `activation` is not the one the file records; [`CheckpointError::NotAnMlp`] when a
     /// `fcN.weight` is not a 2-d tensor with positive sizes.
     pub fn from_safetensors(
         path: impl AsRef<Path>,
-        activation: Activation,
-    ) -> Result<Self, CheckpointError> {
+        activation: Option<Activation>,
+    ) -> Result<LoadedMlp<T>, CheckpointError> {
         let path = path.as_ref();
         Mlp::from_safetensors_bytes(path, &checkpoint::read(path)?, activation)
     }
 
     /// As [`from_safetensors`](Self::from_safetensors), from the contents `bytes` of a file
-    /// called `name` (used only in errors).
+    /// called `name` (used only in messages).
     ///
     /// ```
     /// use ferrograd::nn::{to_bytes, Activation, Mlp};
     ///
-    /// let bytes = to_bytes(&Mlp::<f32>::new(&[3, 5, 2], Activation::Tanh, 0))?;
-    /// let model = Mlp::<f32>::from_safetensors_bytes("upload.safetensors", &bytes, Activation::Tanh)?;
-    /// assert_eq!(model.sizes(), [3, 5, 2]);
-    /// let err = Mlp::<f32>::from_safetensors_bytes("notes.txt", b"hello", Activation::Tanh).unwrap_err();
+    /// let bytes = to_bytes(&Mlp::<f32>::new(&[3, 5, 2], Activation::Relu, 0))?;
+    /// let model = Mlp::<f32>::from_safetensors_bytes("upload.safetensors", &bytes, None)?.mlp;
+    /// assert_eq!((model.sizes(), model.activation()), (&[3, 5, 2][..], Activation::Relu));
+    /// let err = Mlp::<f32>::from_safetensors_bytes("notes.txt", b"hello", None).unwrap_err();
     /// assert!(err.to_string().starts_with("notes.txt"));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -108,13 +116,30 @@ impl<T: Element> Mlp<T> {
     pub fn from_safetensors_bytes(
         name: impl AsRef<Path>,
         bytes: &[u8],
-        activation: Activation,
-    ) -> Result<Self, CheckpointError> {
+        activation: Option<Activation>,
+    ) -> Result<LoadedMlp<T>, CheckpointError> {
         let name = name.as_ref();
         let file = checkpoint::parse(name, bytes)?;
-        let mlp = Mlp::new(&layer_sizes::<T>(name, &file)?, activation, 0);
+        let sizes = layer_sizes::<T>(name, &file.tensors)?;
+        let (activation, assumed) = match (&file.architecture, activation) {
+            (Some(recorded), Some(asked)) if recorded.activation != asked => {
+                return Err(CheckpointError::WrongActivation {
+                    path: name.to_path_buf(),
+                    expected: asked,
+                    found: recorded.activation,
+                });
+            }
+            (Some(recorded), _) => (recorded.activation, false),
+            (None, asked) => (asked.unwrap_or(Activation::Tanh), true),
+        };
+        let mlp = Mlp::new(&sizes, activation, 0);
+        // Also checks the recorded sizes and dtype against the tensors.
         checkpoint::copy_into(name, &file, &mlp)?;
-        Ok(mlp)
+        let assumed = assumed.then(|| Assumption {
+            path: name.to_path_buf(),
+            architecture: mlp.architecture().expect("an MLP has one"),
+        });
+        Ok(LoadedMlp { mlp, assumed })
     }
 
     /// The layer sizes, input size first.
@@ -147,6 +172,15 @@ impl<T: Element> Module<T> for Mlp<T> {
         last.try_forward(&h)
     }
 
+    /// The sizes, the activation and the element type.
+    fn architecture(&self) -> Option<Architecture> {
+        Some(Architecture {
+            sizes: self.sizes.clone(),
+            activation: self.activation,
+            dtype: checkpoint::dtype_of::<T>(),
+        })
+    }
+
     /// `fc1.weight`, `fc1.bias`, `fc2.weight`, ...
     fn named_parameters(&self) -> Vec<(String, Tensor<T>)> {
         self.layers
@@ -160,6 +194,16 @@ impl<T: Element> Module<T> for Mlp<T> {
             })
             .collect()
     }
+}
+
+/// An MLP read from a model file by [`Mlp::from_safetensors`], and what was assumed about it.
+#[derive(Debug)]
+pub struct LoadedMlp<T: Element = f32> {
+    /// The network, holding the file's parameters.
+    pub mlp: Mlp<T>,
+    /// `None` when the file recorded its architecture; otherwise what it was read as, for the
+    /// caller to tell its user.
+    pub assumed: Option<Assumption>,
 }
 
 /// The layer sizes `[in, out of fc1, out of fc2, ...]` read from the shapes of `fc1.weight`,

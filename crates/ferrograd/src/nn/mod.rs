@@ -4,7 +4,8 @@
 //!   [`Mlp`] (linear layers with an [`Activation`] between them) implement it.
 //! - [`cross_entropy`] and [`mse`] turn a batch's outputs into a 0-d loss to call
 //!   [`backward`](crate::Tensor::backward) on.
-//! - [`save`] and [`load`] write and read the parameters as a safetensors file;
+//! - [`save`] and [`load`] write and read the parameters as a safetensors file, which records
+//!   the network's [`Architecture`] (layer sizes, activation, dtype) in its metadata;
 //!   [`Mlp::from_safetensors`] rebuilds an MLP from one.
 //!
 //! Shapes: a batch is a 2-d tensor `(batch, features)`; a layer's weight is `(in, out)`
@@ -31,6 +32,7 @@
 //! ```
 
 mod activation;
+mod architecture;
 mod checkpoint;
 pub mod composite;
 mod linear;
@@ -39,8 +41,9 @@ mod mlp;
 mod module;
 
 pub use activation::{Activation, ParseActivationError};
+pub use architecture::{Architecture, Assumption};
 pub use checkpoint::{CheckpointError, load, load_bytes, save, to_bytes};
 pub use linear::Linear;
 pub use loss::{LossError, cross_entropy, mse, try_cross_entropy, try_mse};
-pub use mlp::Mlp;
+pub use mlp::{LoadedMlp, Mlp};
 pub use module::Module;

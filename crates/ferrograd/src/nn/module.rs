@@ -1,5 +1,6 @@
 //! The [`Module`] trait: something with parameters that maps a tensor to a tensor.
 
+use super::Architecture;
 use crate::error::unwrap_or_fail;
 use crate::{Element, Tensor, TensorError};
 
@@ -40,6 +41,13 @@ pub trait Module<T: Element = f32> {
     /// Every parameter with its name (such as `fc1.weight`), in a fixed order. The tensors are
     /// handles to the module's own parameters, so an optimizer updating them updates the module.
     fn named_parameters(&self) -> Vec<(String, Tensor<T>)>;
+
+    /// The network this module is, for a model file to record beside its parameters (see
+    /// [`save`](super::save)); `None`, the default, for a module that is not a whole network,
+    /// such as a single [`Linear`](super::Linear) layer.
+    fn architecture(&self) -> Option<Architecture> {
+        None
+    }
 
     /// Every parameter, in the order of [`named_parameters`](Self::named_parameters).
     fn parameters(&self) -> Vec<Tensor<T>> {

@@ -111,7 +111,7 @@ pub fn check_model(dir: &TempDir, bytes: &[u8]) {
     check_error(result.err(), name);
     let (result, peak) = peak_during(|| {
         limited(bound, || {
-            Mlp::<f32>::from_safetensors(&path, Activation::Relu)
+            Mlp::<f32>::from_safetensors(&path, None).map(|loaded| loaded.mlp)
         })
     });
     assert!(
@@ -122,7 +122,7 @@ pub fn check_model(dir: &TempDir, bytes: &[u8]) {
     check_mlp(result, name, bytes.len(), 4);
     let (result, peak) = peak_during(|| {
         limited(bound, || {
-            Mlp::<f64>::from_safetensors(&path, Activation::Relu)
+            Mlp::<f64>::from_safetensors(&path, Some(Activation::Relu)).map(|loaded| loaded.mlp)
         })
     });
     assert!(
