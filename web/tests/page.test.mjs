@@ -7,7 +7,8 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { launch, root, serve } from "./browser.mjs";
 
@@ -18,6 +19,7 @@ assert.ok(model, "set FERROGRAD_MODEL to a model.safetensors written by ferrogra
 mkdirSync(artifacts, { recursive: true });
 
 let browser, trained, untrained;
+const files = mkdtempSync(join(tmpdir(), "ferrograd-page-test-")); // weights files made here
 before(async () => {
   browser = await launch();
   trained = await serve(["--model", model, "--data", data]);
@@ -27,6 +29,7 @@ after(async () => {
   await browser?.close();
   trained?.stop();
   untrained?.stop();
+  rmSync(files, { recursive: true, force: true });
 });
 
 async function open(server) {
@@ -41,6 +44,39 @@ async function open(server) {
 }
 
 const text = (page, id) => page.getByTestId(id).textContent();
+
+/** The test accuracy `ferrograd eval` gives the model file `file`, as "92.65". */
+function evalAccuracy(file) {
+  const line = execFileSync(process.env.FERROGRAD_BIN || join(root, "target", "release", "ferrograd"),
+    ["eval", "--model", file, "--data", data], { encoding: "utf8" });
+  return Number(line.match(/Test Acc: ([0-9.]+)%/)[1]).toFixed(2);
+}
+
+/** The page's accuracy on the 10,000 test images from "Show misclassified", as "92.65", and the
+ * summary line. */
+async function pageAccuracy(page) {
+  await page.getByTestId("misclassified-button").click();
+  const summary = await text(page, "misclassified-summary");
+  const wrong = Number(summary.split(" ")[0]);
+  return [((10000 - wrong) / 100).toFixed(2), summary];
+}
+
+/** A safetensors file's metadata (`__metadata__`), and the file with it replaced by `metadata`
+ * (removed when `null`), as other tools or older ferrograd write it. */
+function metadataOf(bytes) {
+  const length = Number(bytes.readBigUInt64LE(0));
+  return JSON.parse(bytes.subarray(8, 8 + length).toString("utf8")).__metadata__;
+}
+function withMetadata(bytes, metadata) {
+  const length = Number(bytes.readBigUInt64LE(0));
+  const header = JSON.parse(bytes.subarray(8, 8 + length).toString("utf8"));
+  delete header.__metadata__;
+  let json = JSON.stringify(metadata ? { __metadata__: metadata, ...header } : header);
+  json += " ".repeat((8 - (json.length % 8)) % 8);
+  const size = Buffer.alloc(8);
+  size.writeBigUInt64LE(BigInt(json.length));
+  return Buffer.concat([size, Buffer.from(json, "utf8"), bytes.subarray(8 + length)]);
+}
 
 /** Draws strokes (lists of [x, y] in the 280×280 canvas) with the mouse. */
 async function drawStrokes(page, strokes) {
@@ -116,14 +152,10 @@ test("test images show their labels, and the misclassified ones match ferrograd 
   await page.getByTestId("test-prev").click();
   assert.equal(await page.getByTestId("test-index").inputValue(), "9998");
 
-  await page.getByTestId("misclassified-button").click();
-  const summary = await text(page, "misclassified-summary");
+  const [accuracy, summary] = await pageAccuracy(page);
   const wrong = Number(summary.split(" ")[0]);
-  // The same weights natively: accuracy = 1 - wrong / 10000.
-  const evalLine = execFileSync(process.env.FERROGRAD_BIN || join(root, "target", "release", "ferrograd"),
-    ["eval", "--model", model, "--data", data], { encoding: "utf8" });
-  const accuracy = Number(evalLine.match(/Test Acc: ([0-9.]+)%/)[1]);
-  assert.equal(((10000 - wrong) / 100).toFixed(2), accuracy.toFixed(2), `${summary} vs ${evalLine}`);
+  // The same weights natively.
+  assert.equal(accuracy, evalAccuracy(model), summary);
   const thumbs = page.getByTestId("misclassified").locator("button");
   assert.equal(await thumbs.count(), Math.min(wrong, 200));
   await thumbs.first().click();
@@ -204,8 +236,37 @@ test("weights files: a bad one is reported in status, a good one is used", async
   // And Download gives the same bytes back.
   const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId("download").click()]);
   const saved = await download.path();
-  const { readFileSync } = await import("node:fs");
   assert.deepEqual(readFileSync(saved), readFileSync(model));
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test("Load weights builds the network the file records, and says what it assumed of one that records none", async () => {
+  const page = await open(untrained);
+  const input = page.getByTestId("model-file");
+  const original = readFileSync(model);
+  const recorded = metadataOf(original);
+  assert.equal(recorded["ferrograd.activation"], "tanh");
+  // The trained weights, recorded as relu: the page runs them as relu, as ferrograd eval does.
+  const relu = join(files, "relu.safetensors");
+  writeFileSync(relu, withMetadata(original, { ...recorded, "ferrograd.activation": "relu" }));
+  await input.setInputFiles(relu);
+  await page.waitForFunction(() => document.querySelector("[data-testid=status]").textContent.startsWith("loaded"));
+  assert.equal(await text(page, "status"), "loaded relu.safetensors");
+  const [asRelu, summary] = await pageAccuracy(page);
+  assert.match(summary, /784-256-256-10 relu float32/);
+  assert.equal(asRelu, evalAccuracy(relu), summary);
+  assert.notEqual(asRelu, evalAccuracy(model), "relu and tanh give different accuracies");
+
+  // The weights without metadata, as older ferrograd wrote them: read as tanh, and said so.
+  const old = join(files, "old.safetensors");
+  writeFileSync(old, withMetadata(original, null));
+  await input.setInputFiles(old);
+  await page.waitForFunction(() => document.querySelector("[data-testid=status]").textContent.startsWith("loaded old"));
+  assert.equal(await text(page, "status"), "loaded old.safetensors; old.safetensors does not record its " +
+    "architecture (it has no ferrograd metadata), so it was read as 784-256-256-10 tanh float32");
+  assert.equal((await pageAccuracy(page))[0], evalAccuracy(model));
+  await page.screenshot({ path: join(artifacts, "assumed-file.png") });
   assert.deepEqual(page.errors, []);
   await page.close();
 });

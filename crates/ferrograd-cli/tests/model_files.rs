@@ -74,11 +74,7 @@ fn eval_numbers(output: &Output) -> (String, String) {
 /// The last epoch's `(Test Acc, Val Loss)` from `train`'s output.
 fn train_numbers(output: &Output) -> (String, String) {
     let out = stdout(output);
-    let line = out
-        .lines()
-        .filter(|l| l.starts_with("Epoch "))
-        .last()
-        .unwrap();
+    let line = out.lines().rfind(|l| l.starts_with("Epoch ")).unwrap();
     let field = |name: &str| {
         let rest = &line[line.find(name).unwrap() + name.len()..];
         rest.split([' ', '%']).next().unwrap().to_string()

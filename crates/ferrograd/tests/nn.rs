@@ -802,63 +802,43 @@ fn bad_or_later_metadata_is_refused_naming_the_key() {
         ("ferrograd.activation", "tanh"),
         ("ferrograd.dtype", "float32"),
     ];
-    let with = |key: &str, value: Option<&str>| {
+    // (key, its value instead of the good one, or none, and what the message says)
+    let cases = [
+        (
+            "format",
+            Some("2"),
+            r#"is "2", a format this ferrograd does not know"#,
+        ),
+        ("activation", None, "is missing"),
+        ("activation", Some("gelu"), "unknown activation `gelu`"),
+        ("sizes", Some("4,,3"), "not two or more positive sizes"),
+        ("sizes", Some("4"), "not two or more positive sizes"),
+        ("sizes", Some("4,0,3"), "not two or more positive sizes"),
+        (
+            "sizes",
+            Some("4,7,3"),
+            "is 4,7,3 but the file's tensors are those of a 4-6-3",
+        ),
+        (
+            "dtype",
+            Some("int8"),
+            r#"is "int8", not float32 or float64"#,
+        ),
+        (
+            "dtype",
+            Some("float64"),
+            "is float64 but the file's tensors are float32",
+        ),
+    ];
+    for (key, value, problem) in cases {
+        let key = format!("ferrograd.{key}");
         let metadata: Vec<(&str, &str)> = good
             .iter()
             .filter(|(k, _)| *k != key)
             .copied()
-            .chain(value.map(|v| (key, v)))
+            .chain(value.map(|v| (key.as_str(), v)))
             .collect();
-        foreign_file(&model, &metadata)
-    };
-    let cases = [
-        (
-            with("ferrograd.format", Some("2")),
-            "ferrograd.format",
-            "is \"2\", a format this ferrograd does not know (it reads 1)",
-        ),
-        (
-            with("ferrograd.activation", None),
-            "ferrograd.activation",
-            "is missing",
-        ),
-        (
-            with("ferrograd.activation", Some("gelu")),
-            "ferrograd.activation",
-            "unknown activation `gelu`",
-        ),
-        (
-            with("ferrograd.sizes", Some("4,,3")),
-            "ferrograd.sizes",
-            "not two or more positive sizes",
-        ),
-        (
-            with("ferrograd.sizes", Some("4")),
-            "ferrograd.sizes",
-            "not two or more positive sizes",
-        ),
-        (
-            with("ferrograd.sizes", Some("4,0,3")),
-            "ferrograd.sizes",
-            "not two or more positive sizes",
-        ),
-        (
-            with("ferrograd.sizes", Some("4,7,3")),
-            "ferrograd.sizes",
-            "is 4,7,3 but the file's tensors are those of a 4-6-3 network",
-        ),
-        (
-            with("ferrograd.dtype", Some("int8")),
-            "ferrograd.dtype",
-            "is \"int8\", not float32 or float64",
-        ),
-        (
-            with("ferrograd.dtype", Some("float64")),
-            "ferrograd.dtype",
-            "is float64 but the file's tensors are float32",
-        ),
-    ];
-    for (bytes, key, problem) in cases {
+        let bytes = foreign_file(&model, &metadata);
         let target = Mlp::<f32>::new(&[4, 6, 3], Activation::Tanh, 0);
         for error in [
             Mlp::<f32>::from_safetensors_bytes("bad.safetensors", &bytes, None).unwrap_err(),

@@ -1,7 +1,8 @@
 """ferrograd.nn: ``Linear``, ``MLP``, ``cross_entropy`` and ``mse`` from the Rust library.
 
 ``MLP.save(path)`` writes a safetensors file that ``ferrograd eval --model`` reads, and
-``MLP.from_file(path)`` reads the ``model.safetensors`` that ``ferrograd train`` writes.
+``MLP.from_file(path)`` builds the network a ``model.safetensors`` of ``ferrograd train``
+records (its sizes, activation and dtype).
 """
 
 from ._ferrograd import MLP, Linear, cross_entropy, mse

@@ -25,8 +25,11 @@ class MLP:
 
     def __init__(self, sizes: Sequence[int], activation: str = "tanh", *, seed: Optional[int] = 0, dtype: DType = None) -> None: ...
     @staticmethod
-    def from_file(path: Union[str, PathLike], activation: str = "tanh") -> "MLP":
-        """An MLP from a safetensors file written by ``save`` or ``ferrograd train``."""
+    def from_file(path: Union[str, PathLike], activation: Optional[str] = None) -> "MLP":
+        """The MLP a safetensors file written by ``save``, ``ferrograd train`` or the page records
+        (sizes, activation, dtype). ``activation``, if given, must be the file's (else
+        ``ValueError``); a file that records none is read with it, or tanh, with a
+        ``UserWarning``."""
     @property
     def sizes(self) -> List[int]: ...
     @property
@@ -36,7 +39,8 @@ class MLP:
     def parameters(self) -> List[Tensor]: ...
     def named_parameters(self) -> List[Tuple[str, Tensor]]: ...
     def save(self, path: Union[str, PathLike]) -> None: ...
-    def load(self, path: Union[str, PathLike]) -> None: ...
+    def load(self, path: Union[str, PathLike]) -> None:
+        """Reads the parameters of a file of this MLP's sizes, dtype and activation, in place."""
 
 def cross_entropy(logits: Tensor, labels: npt.ArrayLike) -> Tensor:
     """Mean over the batch of ``-log softmax(logits)[i, labels[i]]``."""
