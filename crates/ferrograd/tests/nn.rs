@@ -845,7 +845,7 @@ fn bad_or_later_metadata_is_refused_naming_the_key() {
             load_bytes(&target, "bad.safetensors", &bytes).unwrap_err(),
         ] {
             assert!(
-                matches!(&error, CheckpointError::BadMetadata { key: k, .. } if k == key),
+                matches!(&error, CheckpointError::BadMetadata { key: k, .. } if *k == key),
                 "{key}: {error:?}"
             );
             let message = error.to_string();

@@ -1,24 +1,6 @@
 //! [`Architecture`]: what a model file says about the network its tensors belong to, so that it
-//! can be read without being told how it was trained.
-//!
-//! [`save`](super::save) and [`to_bytes`](super::to_bytes) record an [`Mlp`](super::Mlp)'s
-//! architecture in the safetensors header's `__metadata__`, under these keys (format 1; every
-//! value is a string, as safetensors requires):
-//!
-//! | key | value | example |
-//! | --- | --- | --- |
-//! | `ferrograd.format` | the version of these keys | `1` |
-//! | `ferrograd.sizes` | the layer sizes, input first, comma-separated | `784,256,256,10` |
-//! | `ferrograd.activation` | the activation between the layers | `tanh`, `relu` or `sigmoid` |
-//! | `ferrograd.dtype` | the parameters' element type | `float32` or `float64` |
-//!
-//! The tensors are the same with or without these keys, so ferrograd before them, and any other
-//! safetensors reader, reads the file as before. A file without `ferrograd.format` (written by
-//! an older ferrograd, or by another tool) records nothing: [`Mlp::from_safetensors`] then reads
-//! the sizes from the tensors' shapes and takes the activation it is given, or tanh, and says so
-//! with an [`Assumption`]. A later format is refused rather than misread.
-//!
-//! [`Mlp::from_safetensors`]: super::Mlp::from_safetensors
+//! can be read without being told how it was trained; [`Assumption`]: what was taken for granted
+//! of a file that says nothing.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -38,7 +20,26 @@ const DTYPE_KEY: &str = "ferrograd.dtype";
 
 /// A multilayer perceptron's shape and kind: its layer sizes, its activation and the element
 /// type of its parameters. [`Module::architecture`](super::Module::architecture) gives a
-/// module's; a model file records it (see the [module documentation](self)).
+/// module's.
+///
+/// [`save`](super::save) and [`to_bytes`](super::to_bytes) record it in the safetensors
+/// header's `__metadata__`, under these keys (format 1; every value is a string, as safetensors
+/// requires):
+///
+/// | key | value | example |
+/// | --- | --- | --- |
+/// | `ferrograd.format` | the version of these keys | `1` |
+/// | `ferrograd.sizes` | the layer sizes, input first, comma-separated | `784,256,256,10` |
+/// | `ferrograd.activation` | the activation between the layers | `tanh`, `relu` or `sigmoid` |
+/// | `ferrograd.dtype` | the parameters' element type | `float32` or `float64` |
+///
+/// The tensors are the same with or without these keys, so ferrograd before them, and any other
+/// safetensors reader, reads the file as before. A file without `ferrograd.format` (written by
+/// an older ferrograd, or by another tool) records nothing:
+/// [`Mlp::from_safetensors`](super::Mlp::from_safetensors) then reads the sizes from the
+/// tensors' shapes and takes the activation it is given, or tanh, and says so with an
+/// [`Assumption`]. A later format is refused rather than misread
+/// ([`CheckpointError::BadMetadata`]).
 ///
 /// ```
 /// use ferrograd::nn::{Activation, Architecture, Mlp, Module};
