@@ -3,6 +3,7 @@ library's own nn.MLP with optim.SGD; memory stays flat over thousands of steps."
 
 import gzip
 import os
+import pathlib
 import subprocess
 from types import SimpleNamespace
 
