@@ -354,3 +354,15 @@ def test_the_submission_runs_as_nobody_when_the_grader_is_root_and_can(tmp_path)
         assert uid == os.geteuid()
     else:
         assert uid == 65534 or "The submission ran as root" in results["output"]
+
+
+def test_a_submission_that_imports_only_once_is_still_graded(tmp_path):
+    marker = tmp_path / "imported"
+    path = tmp_path / "once.py"
+    path.write_text(
+        f"import os\nif os.path.exists({str(marker)!r}):\n    raise RuntimeError('imported twice')\n"
+        f"open({str(marker)!r}, 'w').close()\n" + REFERENCE
+    )
+    results, _ = grade(path, "--visible")
+    assert results["score"] == 0
+    assert all("import" in t["output"] for t in results["tests"])

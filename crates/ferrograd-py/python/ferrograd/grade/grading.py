@@ -15,7 +15,7 @@ from hypothesis.errors import NoSuchExample
 from .catalogue import GradingTest
 from .judge import TIE_RULES, error_text, judge
 from .program import Program, expected_values
-from .sandbox import Ended, Hung, Sandbox, Worker, checked_error
+from .sandbox import Ended, Hung, ImportFailed, Sandbox, Worker, checked_error
 
 MAX_ELEMENTS = 100_000
 
@@ -92,7 +92,11 @@ class Runner:
     def reason(self, program: Program) -> str:
         expected = expected_values(program)
         if self.worker is None:
-            self.worker = self.sandbox.start()
+            try:
+                self.worker = self.sandbox.start()
+            except ImportFailed as failure:  # it imported before: e.g. it reads a file it wrote
+                self.restarts += 1
+                return "the submission did not import for this case: " + error_text(failure.error)
         try:
             answer = self.worker.request(
                 {"kind": "run", "lines": list(program.lines), "checks": [c.expr for c in program.checks]}
