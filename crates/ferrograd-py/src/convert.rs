@@ -1,5 +1,6 @@
 //! Conversions at the edge: Python objects (numbers, nested lists, NumPy arrays of any numeric
-//! dtype) into arrays of `f64` or `f32`, and the NumPy module's helpers this crate calls.
+//! dtype) into arrays of `f64` or `f32`, `dtype=` arguments into a [`Dtype`], and the NumPy
+//! module's helpers this crate calls.
 
 use ndarray::ArrayD;
 use numpy::{PyArrayDyn, PyArrayMethods, PyUntypedArrayMethods};
@@ -8,7 +9,7 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyFloat, PyInt, PyString};
 
-use crate::tensor::Float;
+use crate::dtype::{Dtype, Float};
 
 static ASARRAY: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 static NUMPY: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
@@ -73,8 +74,34 @@ pub fn to_array<T: Float>(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<ArrayD
             dtype.str()?
         )));
     }
-    let converted = array.call_method1("astype", (T::DTYPE,))?;
+    let converted = array.call_method1("astype", (T::NAME,))?;
     Ok(converted.cast_into::<PyArrayDyn<T>>()?.to_owned_array())
+}
+
+/// The element type a `dtype=` argument asks for: `None` (float64), `"float32"`, `"float64"`,
+/// `numpy.float32`, `numpy.dtype(...)`, `float`, ...: anything `numpy.dtype` accepts that names
+/// one of the two.
+pub fn parse_dtype(dtype: Option<&Bound<'_, PyAny>>) -> PyResult<Dtype> {
+    let Some(dtype) = dtype.filter(|d| !d.is_none()) else {
+        return Ok(Dtype::DEFAULT);
+    };
+    let name: String = numpy(dtype.py())?
+        .getattr("dtype")?
+        .call1((dtype,))
+        .and_then(|d| d.getattr("name")?.extract())
+        .map_err(|_| {
+            PyTypeError::new_err(format!(
+                "dtype must be float64 or float32, got {}",
+                dtype.repr().map_or_else(|_| "?".into(), |r| r.to_string())
+            ))
+        })?;
+    match name.as_str() {
+        f64::NAME => Ok(Dtype::F64(())),
+        f32::NAME => Ok(Dtype::F32(())),
+        other => Err(PyTypeError::new_err(format!(
+            "dtype must be float64 or float32, got {other}"
+        ))),
+    }
 }
 
 /// The shape of an object with a `.shape` attribute (a NumPy array, a ferrograd Tensor, or any

@@ -8,8 +8,9 @@ use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 
 use crate::convert::{numpy, shape_of, to_array, type_name};
+use crate::dtype::{AnyTensor, Dtype};
 use crate::errors::{guarded, value_error};
-use crate::tensor::{Binary, Dtype, PyTensor, leaf};
+use crate::tensor::{Binary, PyTensor, leaf};
 
 /// `x` as a Tensor: `x` itself when it is one (or any object with a `.grad`, as the original's
 /// duck typing has it), else `Tensor(x)` (float64, not requiring grad).
@@ -18,7 +19,7 @@ pub fn ensure_tensor<'py>(x: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> 
     if x.cast::<PyTensor>().is_ok() || x.hasattr("grad")? {
         return Ok(x.clone());
     }
-    Ok(Bound::new(x.py(), PyTensor::new(leaf(x, false, Dtype::F64)?))?.into_any())
+    Ok(Bound::new(x.py(), PyTensor::new(leaf(x, false, Dtype::DEFAULT)?))?.into_any())
 }
 
 /// `a` as a ferrograd Tensor object, converting array-likes.
@@ -295,7 +296,6 @@ fn gradcheck(
     inputs: &Bound<'_, PyAny>,
     eps: f64,
 ) -> PyResult<PyGradcheckReport> {
-    use crate::tensor::Inner;
     let arrays = inputs
         .try_iter()?
         .map(|x| to_array::<f64>(&x?, "gradcheck"))
@@ -303,7 +303,7 @@ fn gradcheck(
     let call = |tensors: &[ferrograd::Tensor<f64>]| -> Result<ferrograd::Tensor<f64>, CheckError> {
         let args = tensors
             .iter()
-            .map(|t| Bound::new(py, PyTensor::new(Inner::F64(t.clone()))))
+            .map(|t| Bound::new(py, PyTensor::new(AnyTensor::F64(t.clone()))))
             .collect::<PyResult<Vec<_>>>()?;
         let out = f.call1(pyo3::types::PyTuple::new(py, args)?)?;
         let out = out.cast::<PyTensor>().map_err(|_| {

@@ -5,6 +5,8 @@
 //! arrays out) and maps the library's errors to `ValueError` / `TypeError` with the library's
 //! message. Every derivative, every shape rule and every kernel is the `ferrograd` crate's.
 //!
+//! - [`dtype`]: float64 or float32, chosen at run time: the one enum every class of either type
+//!   holds, and its `dispatch!`.
 //! - [`tensor`]: the `Tensor` class, its operators and properties.
 //! - [`convert`]: Python objects to arrays and tensors, arrays back to NumPy.
 //! - [`functions`]: the original module-level functions (`add`, `sum`, `ensure_tensor`,
@@ -24,6 +26,7 @@ use pyo3::prelude::*;
 
 pub mod convert;
 pub mod data;
+pub mod dtype;
 pub mod errors;
 pub mod functions;
 pub mod nn;

@@ -12,9 +12,10 @@ use pyo3::prelude::*;
 use pyo3::types::PyList;
 use rand_seed::seeded;
 
-use crate::convert::numpy;
+use crate::convert::{numpy, parse_dtype};
+use crate::dtype::{Dtyped, Family, Float, dispatch};
 use crate::errors::{guarded, tensor_error, value_error};
-use crate::tensor::{Dtype, Float, Inner, PyTensor, operand};
+use crate::tensor::{PyTensor, operand};
 use crate::thread_bound::ThreadBound;
 
 /// Seeds for layers made without one.
@@ -38,31 +39,78 @@ mod rand_seed {
     }
 }
 
-/// A library model of either element type.
-enum Model<M64, M32> {
-    F64(M64),
-    F32(M32),
+/// The family of `Linear` layers.
+struct Linears;
+
+impl Family for Linears {
+    type Of<T: Float> = Linear<T>;
+}
+
+/// The family of `MLP`s.
+struct Mlps;
+
+impl Family for Mlps {
+    type Of<T: Float> = Mlp<T>;
 }
 
 /// A checkpoint error as the Python exception for it: `OSError` when the file cannot be read or
-/// written, `ValueError` when its contents do not fit.
+/// written, `ValueError` when its contents do not fit (dtypes by NumPy's names).
 fn checkpoint_error(error: CheckpointError) -> PyErr {
     match error {
         CheckpointError::Read { .. } | CheckpointError::Write { .. } => {
             PyOSError::new_err(error.to_string())
         }
+        CheckpointError::WrongDtype {
+            path,
+            name,
+            expected,
+            found,
+        } => PyValueError::new_err(format!(
+            "{}: tensor `{name}` has dtype {}, expected {}",
+            path.display(),
+            numpy_name(found),
+            numpy_name(expected)
+        )),
         _ => value_error(error),
     }
 }
 
-/// Module parameters as a Python list of Tensors sharing the model's nodes.
+/// NumPy's name of a safetensors element type: `float32` for `F32`, `int64` for `I64`, ...
+fn numpy_name(dtype: safetensors::Dtype) -> String {
+    let name = dtype.to_string();
+    let (kind, bits) = name.split_at(name.find(|c: char| c.is_ascii_digit()).unwrap_or(0));
+    let kind = match kind {
+        "F" => "float",
+        "BF" => "bfloat",
+        "I" => "int",
+        "U" => "uint",
+        _ => "",
+    };
+    format!("{kind}{bits}").to_lowercase()
+}
+
+/// `module(x)` for a batch `x`, converted to the module's dtype; `what` names the module.
+fn forward<T: Float>(
+    module: &impl Module<T>,
+    x: &Bound<'_, PyAny>,
+    what: &str,
+) -> PyResult<PyTensor> {
+    let x = operand::<T>(x, what)?;
+    guarded(what, || {
+        let out = module.try_forward(&x).map_err(tensor_error)?;
+        Ok(PyTensor::new(T::wrap(out)))
+    })
+}
+
+/// A module's parameters as a Python list of Tensors sharing the model's nodes, each with its
+/// name when `named`.
 fn parameter_list<'py, T: Float>(
     py: Python<'py>,
-    params: Vec<(String, Tensor<T>)>,
+    module: &impl Module<T>,
     named: bool,
 ) -> PyResult<Bound<'py, PyList>> {
     let list = PyList::empty(py);
-    for (name, tensor) in params {
+    for (name, tensor) in module.named_parameters() {
         let tensor = Bound::new(py, PyTensor::new(T::wrap(tensor)))?;
         if named {
             list.append((name, tensor))?;
@@ -77,7 +125,7 @@ fn parameter_list<'py, T: Float>(
 /// `(1, out)`, both drawn from uniform(±sqrt(1/in)) (PyTorch's default initialisation).
 #[pyclass(name = "Linear", module = "ferrograd.nn", frozen)]
 pub struct PyLinear {
-    layer: ThreadBound<Model<Linear<f64>, Linear<f32>>>,
+    layer: ThreadBound<Dtyped<Linears>>,
 }
 
 #[pymethods]
@@ -92,10 +140,9 @@ impl PyLinear {
     ) -> PyResult<Self> {
         use rand::SeedableRng;
         let mut rng = rand::rngs::StdRng::seed_from_u64(seeded(seed));
-        let layer = match Dtype::parse(dtype)? {
-            Dtype::F64 => Model::F64(Linear::new(in_features, out_features, &mut rng)),
-            Dtype::F32 => Model::F32(Linear::new(in_features, out_features, &mut rng)),
-        };
+        let layer = dispatch!(parse_dtype(dtype)?, <T> () => {
+            T::wrap(Linear::<T>::new(in_features, out_features, &mut rng))
+        });
         Ok(PyLinear {
             layer: ThreadBound::new(layer),
         })
@@ -104,34 +151,20 @@ impl PyLinear {
     /// The weight, shape `(in, out)`.
     #[getter]
     fn weight(&self) -> PyResult<PyTensor> {
-        Ok(PyTensor::new(match self.layer.get("Linear")? {
-            Model::F64(l) => Inner::F64(l.weight.clone()),
-            Model::F32(l) => Inner::F32(l.weight.clone()),
-        }))
+        let weight = dispatch!(self.layer.get("Linear")?, <T> l => T::wrap(l.weight.clone()));
+        Ok(PyTensor::new(weight))
     }
 
     /// The bias, shape `(1, out)`.
     #[getter]
     fn bias(&self) -> PyResult<PyTensor> {
-        Ok(PyTensor::new(match self.layer.get("Linear")? {
-            Model::F64(l) => Inner::F64(l.bias.clone()),
-            Model::F32(l) => Inner::F32(l.bias.clone()),
-        }))
+        let bias = dispatch!(self.layer.get("Linear")?, <T> l => T::wrap(l.bias.clone()));
+        Ok(PyTensor::new(bias))
     }
 
     /// `x @ weight + bias` for a batch `x` of shape `(batch, in)`.
     fn forward(&self, x: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
-        fn run<T: Float>(layer: &Linear<T>, x: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
-            let x = operand::<T>(x, "Linear")?;
-            guarded("Linear", || {
-                let out = layer.try_forward(&x).map_err(tensor_error)?;
-                Ok(PyTensor::new(T::wrap(out)))
-            })
-        }
-        match self.layer.get("Linear")? {
-            Model::F64(l) => run(l, x),
-            Model::F32(l) => run(l, x),
-        }
+        dispatch!(self.layer.get("Linear")?, l => forward(l, x, "Linear"))
     }
 
     fn __call__(&self, x: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
@@ -140,10 +173,7 @@ impl PyLinear {
 
     /// `[weight, bias]`, sharing the layer's tensors.
     fn parameters<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        match self.layer.get("Linear")? {
-            Model::F64(l) => parameter_list(py, l.named_parameters(), false),
-            Model::F32(l) => parameter_list(py, l.named_parameters(), false),
-        }
+        dispatch!(self.layer.get("Linear")?, l => parameter_list(py, l, false))
     }
 }
 
@@ -152,11 +182,11 @@ impl PyLinear {
 /// (the same seed gives the same weights as `ferrograd train --seed`).
 #[pyclass(name = "MLP", module = "ferrograd.nn", frozen)]
 pub struct PyMlp {
-    model: ThreadBound<Model<Mlp<f64>, Mlp<f32>>>,
+    model: ThreadBound<Dtyped<Mlps>>,
 }
 
 impl PyMlp {
-    fn model(&self) -> PyResult<&Model<Mlp<f64>, Mlp<f32>>> {
+    fn model(&self) -> PyResult<&Dtyped<Mlps>> {
         self.model.get("MLP")
     }
 }
@@ -183,10 +213,9 @@ impl PyMlp {
         }
         let activation = self::activation(activation)?;
         let seed = seeded(seed);
-        let model = match Dtype::parse(dtype)? {
-            Dtype::F64 => Model::F64(Mlp::new(&sizes, activation, seed)),
-            Dtype::F32 => Model::F32(Mlp::new(&sizes, activation, seed)),
-        };
+        let model = dispatch!(parse_dtype(dtype)?, <T> () => {
+            T::wrap(Mlp::<T>::new(&sizes, activation, seed))
+        });
         Ok(PyMlp {
             model: ThreadBound::new(model),
         })
@@ -217,10 +246,10 @@ impl PyMlp {
             error => checkpoint_error(error),
         };
         let (model, assumed) = match Mlp::<f32>::from_safetensors(&path, asked) {
-            Ok(loaded) => (Model::F32(loaded.mlp), loaded.assumed),
+            Ok(loaded) => (Dtyped::F32(loaded.mlp), loaded.assumed),
             Err(CheckpointError::WrongDtype { .. }) => {
                 let loaded = Mlp::<f64>::from_safetensors(&path, asked).map_err(error)?;
-                (Model::F64(loaded.mlp), loaded.assumed)
+                (Dtyped::F64(loaded.mlp), loaded.assumed)
             }
             Err(e) => return Err(error(e)),
         };
@@ -242,34 +271,18 @@ impl PyMlp {
     /// The layer sizes, input size first.
     #[getter]
     fn sizes(&self) -> PyResult<Vec<usize>> {
-        Ok(match self.model()? {
-            Model::F64(m) => m.sizes().to_vec(),
-            Model::F32(m) => m.sizes().to_vec(),
-        })
+        Ok(dispatch!(self.model()?, m => m.sizes().to_vec()))
     }
 
     /// The activation's name.
     #[getter]
     fn activation(&self) -> PyResult<&'static str> {
-        Ok(match self.model()? {
-            Model::F64(m) => m.activation().name(),
-            Model::F32(m) => m.activation().name(),
-        })
+        Ok(dispatch!(self.model()?, m => m.activation().name()))
     }
 
     /// The logits for a batch `x` of shape `(batch, sizes[0])`.
     fn forward(&self, x: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
-        fn run<T: Float>(model: &Mlp<T>, x: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
-            let x = operand::<T>(x, "MLP")?;
-            guarded("MLP", || {
-                let out = model.try_forward(&x).map_err(tensor_error)?;
-                Ok(PyTensor::new(T::wrap(out)))
-            })
-        }
-        match self.model()? {
-            Model::F64(m) => run(m, x),
-            Model::F32(m) => run(m, x),
-        }
+        dispatch!(self.model()?, m => forward(m, x, "MLP"))
     }
 
     fn __call__(&self, x: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
@@ -279,37 +292,23 @@ impl PyMlp {
     /// Every parameter (`fc1.weight`, `fc1.bias`, `fc2.weight`, ...), sharing the model's
     /// tensors: updating them updates the model.
     fn parameters<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        match self.model()? {
-            Model::F64(m) => parameter_list(py, m.named_parameters(), false),
-            Model::F32(m) => parameter_list(py, m.named_parameters(), false),
-        }
+        dispatch!(self.model()?, m => parameter_list(py, m, false))
     }
 
     /// `[(name, tensor), ...]` for every parameter.
     fn named_parameters<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        match self.model()? {
-            Model::F64(m) => parameter_list(py, m.named_parameters(), true),
-            Model::F32(m) => parameter_list(py, m.named_parameters(), true),
-        }
+        dispatch!(self.model()?, m => parameter_list(py, m, true))
     }
 
     /// Writes the parameters to a safetensors file (what `ferrograd eval --model` reads).
     fn save(&self, path: std::path::PathBuf) -> PyResult<()> {
-        match self.model()? {
-            Model::F64(m) => save(m, &path),
-            Model::F32(m) => save(m, &path),
-        }
-        .map_err(checkpoint_error)
+        dispatch!(self.model()?, m => save(m, &path)).map_err(checkpoint_error)
     }
 
     /// Reads the parameters from a safetensors file of the same sizes and dtype, in place; a
     /// file that records another activation is refused.
     fn load(&self, path: std::path::PathBuf) -> PyResult<()> {
-        match self.model()? {
-            Model::F64(m) => load(m, &path),
-            Model::F32(m) => load(m, &path),
-        }
-        .map_err(|error| match error {
+        dispatch!(self.model()?, m => load(m, &path)).map_err(|error| match error {
             CheckpointError::WrongActivation { .. } => PyValueError::new_err(format!(
                 "MLP.load: {error}; MLP.from_file(path) builds the network it records"
             )),
@@ -355,10 +354,10 @@ fn cross_entropy(logits: &Bound<'_, PyTensor>, labels: &Bound<'_, PyAny>) -> PyR
     let labels = self::labels(labels)?;
     let logits = logits.get().inner()?;
     guarded("cross_entropy", || {
-        Ok(PyTensor::new(match logits {
-            Inner::F64(t) => Inner::F64(try_cross_entropy(t, &labels).map_err(value_error)?),
-            Inner::F32(t) => Inner::F32(try_cross_entropy(t, &labels).map_err(value_error)?),
-        }))
+        let loss = dispatch!(logits, <T> t => {
+            T::wrap(try_cross_entropy(t, &labels).map_err(value_error)?)
+        });
+        Ok(PyTensor::new(loss))
     })
 }
 
@@ -374,10 +373,7 @@ fn mse(pred: &Bound<'_, PyTensor>, target: &Bound<'_, PyAny>) -> PyResult<PyTens
             )))
         })
     }
-    match pred {
-        Inner::F64(t) => run(t, target),
-        Inner::F32(t) => run(t, target),
-    }
+    dispatch!(pred, t => run(t, target))
 }
 
 /// Registers `Linear`, `MLP`, `cross_entropy` and `mse` (re-exported by `ferrograd.nn`).

@@ -1,50 +1,49 @@
 //! `ferrograd.optim`: the library's `Sgd` and `Adam` over Python tensors.
 
+use std::cell::RefCell;
+
 use ferrograd::optim::{Adam, AdamConfig, Optimizer, Sgd, SgdConfig};
 use ferrograd::{Element, Tensor};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 
+use crate::convert::type_name;
+use crate::dtype::{AnyTensor, Dtype, Float, dispatch};
 use crate::errors::{guarded, value_error};
-use crate::tensor::{Float, Inner, PyTensor};
+use crate::tensor::PyTensor;
 use crate::thread_bound::ThreadBound;
 
-/// The parameters, which must all be Tensors of one dtype.
-enum Params {
-    F64(Vec<Tensor<f64>>),
-    F32(Vec<Tensor<f32>>),
-}
-
-fn params(objects: &Bound<'_, PyAny>, what: &str) -> PyResult<Params> {
+/// The parameters: Tensors, all of one dtype (the first one's; float64 when there are none).
+fn params(objects: &Bound<'_, PyAny>, what: &str) -> PyResult<(Dtype, Vec<AnyTensor>)> {
     let mut tensors = Vec::new();
     for object in objects.try_iter()? {
         let object = object?;
         let tensor = object.cast::<PyTensor>().map_err(|_| {
             PyTypeError::new_err(format!(
                 "{what}: parameters must be ferrograd Tensors, got {}",
-                crate::convert::type_name(&object)
+                type_name(&object)
             ))
         })?;
         tensors.push(tensor.get().inner()?.clone());
     }
-    fn all<T: Float>(tensors: &[Inner], what: &str) -> PyResult<Vec<Tensor<T>>> {
-        tensors
-            .iter()
-            .map(|t| {
-                T::unwrap(t).cloned().ok_or_else(|| {
-                    PyTypeError::new_err(format!(
-                        "{what}: parameters must all have one dtype, got {} and {}",
-                        T::DTYPE,
-                        t.dtype()
-                    ))
-                })
+    let dtype = tensors.first().map_or(Dtype::DEFAULT, AnyTensor::dtype);
+    Ok((dtype, tensors))
+}
+
+/// The parameters as tensors of type `T`; a `TypeError` for one of the other type.
+fn typed<T: Float>(tensors: &[AnyTensor], what: &str) -> PyResult<Vec<Tensor<T>>> {
+    tensors
+        .iter()
+        .map(|t| {
+            T::unwrap(t).cloned().ok_or_else(|| {
+                PyTypeError::new_err(format!(
+                    "{what}: parameters must all have one dtype, got {} and {}",
+                    T::NAME,
+                    t.name()
+                ))
             })
-            .collect()
-    }
-    match tensors.first() {
-        Some(Inner::F32(_)) => Ok(Params::F32(all(&tensors, what)?)),
-        _ => Ok(Params::F64(all(&tensors, what)?)),
-    }
+        })
+        .collect()
 }
 
 /// The library's SGD over `params`, its settings rounded to `T`; `ValueError` with the library's
@@ -80,17 +79,40 @@ fn adam<T: Element>(
     Adam::try_new(params, config).map_err(value_error)
 }
 
-/// An optimizer of either element type.
-enum Either<A, B> {
-    F64(A),
-    F32(B),
+/// A library optimizer of either element type (its dtype is its own business), on the thread
+/// that made it; `what` names its Python class in messages.
+struct Stepper {
+    optimizer: ThreadBound<RefCell<Box<dyn Optimizer>>>,
+    what: &'static str,
+}
+
+impl Stepper {
+    fn new(optimizer: Box<dyn Optimizer>, what: &'static str) -> Self {
+        Stepper {
+            optimizer: ThreadBound::new(RefCell::new(optimizer)),
+            what,
+        }
+    }
+
+    fn step(&self) -> PyResult<()> {
+        let mut optimizer = self.optimizer.get(self.what)?.borrow_mut();
+        guarded(&format!("{}.step", self.what), || {
+            optimizer.step();
+            Ok(())
+        })
+    }
+
+    fn zero_grad(&self) -> PyResult<()> {
+        self.optimizer.get(self.what)?.borrow().zero_grad();
+        Ok(())
+    }
 }
 
 /// Stochastic gradient descent, as `torch.optim.SGD`: `p -= lr * (g + weight_decay * p)`, with
 /// momentum when `momentum > 0`. Updates the tensors' data in place.
 #[pyclass(name = "SGD", module = "ferrograd.optim", frozen)]
 pub struct PySgd {
-    sgd: ThreadBound<std::cell::RefCell<Either<Sgd<f64>, Sgd<f32>>>>,
+    sgd: Stepper,
 }
 
 #[pymethods]
@@ -98,41 +120,31 @@ impl PySgd {
     #[new]
     #[pyo3(signature = (params, lr, momentum = 0.0, weight_decay = 0.0))]
     fn new(params: &Bound<'_, PyAny>, lr: f64, momentum: f64, weight_decay: f64) -> PyResult<Self> {
-        let sgd = match self::params(params, "SGD")? {
-            Params::F64(p) => Either::F64(sgd(p, lr, momentum, weight_decay)?),
-            Params::F32(p) => Either::F32(sgd(p, lr, momentum, weight_decay)?),
-        };
+        const WHAT: &str = "SGD";
+        let (dtype, params) = self::params(params, WHAT)?;
+        let sgd: Box<dyn Optimizer> = dispatch!(dtype, <T> () => {
+            Box::new(sgd(typed::<T>(&params, WHAT)?, lr, momentum, weight_decay)?)
+        });
         Ok(PySgd {
-            sgd: ThreadBound::new(std::cell::RefCell::new(sgd)),
+            sgd: Stepper::new(sgd, WHAT),
         })
     }
 
     /// Updates every parameter that has a gradient.
     fn step(&self) -> PyResult<()> {
-        let mut sgd = self.sgd.get("SGD")?.borrow_mut();
-        guarded("SGD.step", || {
-            match &mut *sgd {
-                Either::F64(s) => s.step(),
-                Either::F32(s) => s.step(),
-            }
-            Ok(())
-        })
+        self.sgd.step()
     }
 
     /// Sets every parameter's gradient to zero.
     fn zero_grad(&self) -> PyResult<()> {
-        match &*self.sgd.get("SGD")?.borrow() {
-            Either::F64(s) => s.zero_grad(),
-            Either::F32(s) => s.zero_grad(),
-        }
-        Ok(())
+        self.sgd.zero_grad()
     }
 }
 
 /// Adam, as `torch.optim.Adam` (without AMSGrad).
 #[pyclass(name = "Adam", module = "ferrograd.optim", frozen)]
 pub struct PyAdam {
-    adam: ThreadBound<std::cell::RefCell<Either<Adam<f64>, Adam<f32>>>>,
+    adam: Stepper,
 }
 
 #[pymethods]
@@ -146,34 +158,24 @@ impl PyAdam {
         eps: f64,
         weight_decay: f64,
     ) -> PyResult<Self> {
-        let adam = match self::params(params, "Adam")? {
-            Params::F64(p) => Either::F64(adam(p, lr, betas, eps, weight_decay)?),
-            Params::F32(p) => Either::F32(adam(p, lr, betas, eps, weight_decay)?),
-        };
+        const WHAT: &str = "Adam";
+        let (dtype, params) = self::params(params, WHAT)?;
+        let adam: Box<dyn Optimizer> = dispatch!(dtype, <T> () => {
+            Box::new(adam(typed::<T>(&params, WHAT)?, lr, betas, eps, weight_decay)?)
+        });
         Ok(PyAdam {
-            adam: ThreadBound::new(std::cell::RefCell::new(adam)),
+            adam: Stepper::new(adam, WHAT),
         })
     }
 
     /// Updates every parameter that has a gradient.
     fn step(&self) -> PyResult<()> {
-        let mut adam = self.adam.get("Adam")?.borrow_mut();
-        guarded("Adam.step", || {
-            match &mut *adam {
-                Either::F64(a) => a.step(),
-                Either::F32(a) => a.step(),
-            }
-            Ok(())
-        })
+        self.adam.step()
     }
 
     /// Sets every parameter's gradient to zero.
     fn zero_grad(&self) -> PyResult<()> {
-        match &*self.adam.get("Adam")?.borrow() {
-            Either::F64(a) => a.zero_grad(),
-            Either::F32(a) => a.zero_grad(),
-        }
-        Ok(())
+        self.adam.zero_grad()
     }
 }
 

@@ -21,32 +21,28 @@ use ndarray::{ArcArray, IxDyn};
 use numpy::{PyArrayDyn, PyArrayMethods, PyUntypedArrayMethods};
 use pyo3::prelude::*;
 
-use crate::tensor::Float;
+use crate::dtype::{Dtyped, Family, Float, dispatch};
 
 /// The base object of a NumPy array that views a tensor's buffer: a reference to the buffer,
 /// which keeps it alive and in place for as long as the array exists.
 #[pyclass(module = "ferrograd", frozen)]
 pub struct SharedBuffer {
-    buffer: Buffer,
+    buffer: Dtyped<Buffers>,
+}
+
+/// The family of tensor buffers.
+struct Buffers;
+
+impl Family for Buffers {
+    type Of<T: Float> = ArcArray<T, IxDyn>;
 }
 
 #[pymethods]
 impl SharedBuffer {
     fn __repr__(&self) -> String {
-        let (len, dtype) = match &self.buffer {
-            Buffer::F64(a) => (a.len(), "float64"),
-            Buffer::F32(a) => (a.len(), "float32"),
-        };
-        format!("<ferrograd buffer of {len} {dtype}>")
+        let len = dispatch!(&self.buffer, a => a.len());
+        format!("<ferrograd buffer of {len} {}>", self.buffer.name())
     }
-}
-
-/// A buffer of either element type.
-pub enum Buffer {
-    /// A float64 tensor's.
-    F64(ArcArray<f64, IxDyn>),
-    /// A float32 tensor's.
-    F32(ArcArray<f32, IxDyn>),
 }
 
 /// A writeable NumPy view of `array`'s buffer, without copying it.
@@ -54,7 +50,7 @@ pub fn lend<T: Float>(py: Python<'_>, array: ArcArray<T, IxDyn>) -> PyResult<Bou
     let base = Bound::new(
         py,
         SharedBuffer {
-            buffer: T::buffer(array.clone()),
+            buffer: T::wrap(array.clone()),
         },
     )?;
     // SAFETY: `borrow_from_array` needs the memory `array` addresses to stay allocated and in

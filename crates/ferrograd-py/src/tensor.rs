@@ -2,137 +2,16 @@
 //! with `dtype="float32"`).
 
 use ferrograd::{Element, Tensor, TensorError};
-use ndarray::{ArcArray, ArrayD, IxDyn};
-use numpy::PyArrayDyn;
+use ndarray::ArrayD;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 
-use crate::convert::{self, as_number, numpy, to_array};
+use crate::convert::{self, as_number, numpy, parse_dtype, to_array};
+use crate::dtype::{AnyTensor, Dtype, Float, dispatch};
 use crate::errors::{guarded, tensor_error};
-use crate::share::{Buffer, is_view_of, lend};
+use crate::share::{is_view_of, lend};
 use crate::thread_bound::ThreadBound;
-
-/// The element types a Python tensor can hold.
-pub trait Float: Element + numpy::Element {
-    /// The NumPy name of the type.
-    const DTYPE: &'static str;
-    /// A buffer of this type, to lend to NumPy.
-    fn buffer(array: ArcArray<Self, IxDyn>) -> Buffer;
-    /// The tensor as the dtype-erased [`Inner`].
-    fn wrap(tensor: Tensor<Self>) -> Inner;
-    /// The tensor, when `inner` holds this type.
-    fn unwrap(inner: &Inner) -> Option<&Tensor<Self>>;
-}
-
-impl Float for f64 {
-    const DTYPE: &'static str = "float64";
-    fn buffer(array: ArcArray<f64, IxDyn>) -> Buffer {
-        Buffer::F64(array)
-    }
-    fn wrap(tensor: Tensor<f64>) -> Inner {
-        Inner::F64(tensor)
-    }
-    fn unwrap(inner: &Inner) -> Option<&Tensor<f64>> {
-        match inner {
-            Inner::F64(t) => Some(t),
-            Inner::F32(_) => None,
-        }
-    }
-}
-
-impl Float for f32 {
-    const DTYPE: &'static str = "float32";
-    fn buffer(array: ArcArray<f32, IxDyn>) -> Buffer {
-        Buffer::F32(array)
-    }
-    fn wrap(tensor: Tensor<f32>) -> Inner {
-        Inner::F32(tensor)
-    }
-    fn unwrap(inner: &Inner) -> Option<&Tensor<f32>> {
-        match inner {
-            Inner::F32(t) => Some(t),
-            Inner::F64(_) => None,
-        }
-    }
-}
-
-/// A library tensor of either element type.
-#[derive(Clone)]
-pub enum Inner {
-    /// `float64`, the default (the original's `dtype=float`).
-    F64(Tensor<f64>),
-    /// `float32`, with `dtype="float32"`.
-    F32(Tensor<f32>),
-}
-
-/// `$body` with `$t` bound to the tensor inside `$inner`, whichever its type.
-#[macro_export]
-macro_rules! dispatch {
-    ($inner:expr, $t:ident => $body:expr) => {
-        match $inner {
-            $crate::tensor::Inner::F64($t) => $body,
-            $crate::tensor::Inner::F32($t) => $body,
-        }
-    };
-}
-
-/// `$body` (a `Tensor<T>`) wrapped back into an [`Inner`] of the same type.
-macro_rules! map {
-    ($inner:expr, $t:ident => $body:expr) => {
-        match $inner {
-            Inner::F64($t) => Inner::F64($body),
-            Inner::F32($t) => Inner::F32($body),
-        }
-    };
-}
-
-impl Inner {
-    /// The NumPy name of the element type.
-    pub fn dtype(&self) -> &'static str {
-        match self {
-            Inner::F64(_) => f64::DTYPE,
-            Inner::F32(_) => f32::DTYPE,
-        }
-    }
-}
-
-/// Which element type a `dtype=` argument asks for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Dtype {
-    /// `float64`.
-    F64,
-    /// `float32`.
-    F32,
-}
-
-impl Dtype {
-    /// Parses `None` (float64), `"float32"`, `"float64"`, `numpy.float32`, `numpy.dtype(...)`,
-    /// `float`, ...: anything `numpy.dtype` accepts that names one of the two.
-    pub fn parse(dtype: Option<&Bound<'_, PyAny>>) -> PyResult<Dtype> {
-        let Some(dtype) = dtype.filter(|d| !d.is_none()) else {
-            return Ok(Dtype::F64);
-        };
-        let py = dtype.py();
-        let name: String = numpy(py)?
-            .getattr("dtype")?
-            .call1((dtype,))
-            .and_then(|d| d.getattr("name")?.extract())
-            .map_err(|_| {
-                PyTypeError::new_err(format!(
-                    "dtype must be float64 or float32, got {}",
-                    dtype.repr().map_or_else(|_| "?".into(), |r| r.to_string())
-                ))
-            })?;
-        match name.as_str() {
-            "float64" => Ok(Dtype::F64),
-            "float32" => Ok(Dtype::F32),
-            other => Err(PyTypeError::new_err(format!(
-                "dtype must be float64 or float32, got {other}"
-            ))),
-        }
-    }
-}
 
 /// A tensor: an n-d array of float64 (or float32) that records the operations that made it, so
 /// that `backward()` can compute gradients.
@@ -142,12 +21,12 @@ impl Dtype {
 /// float32 with `dtype="float32"`.
 #[pyclass(name = "Tensor", module = "ferrograd", frozen, weakref)]
 pub struct PyTensor {
-    tensor: ThreadBound<Inner>,
+    tensor: ThreadBound<AnyTensor>,
 }
 
 impl PyTensor {
     /// A Python tensor around a library tensor.
-    pub fn new(inner: Inner) -> Self {
+    pub fn new(inner: AnyTensor) -> Self {
         PyTensor {
             tensor: ThreadBound::new(inner),
         }
@@ -155,14 +34,14 @@ impl PyTensor {
 
     /// The library tensor, on the thread that owns it.
     #[inline]
-    pub fn inner(&self) -> PyResult<&Inner> {
+    pub fn inner(&self) -> PyResult<&AnyTensor> {
         self.tensor.get("Tensor")
     }
 
     /// The library tensor of type `T`; a `TypeError` naming `what` for the other type.
     pub fn typed<T: Float>(&self, what: &str) -> PyResult<&Tensor<T>> {
         let inner = self.inner()?;
-        T::unwrap(inner).ok_or_else(|| dtype_mismatch(what, T::DTYPE, inner.dtype()))
+        T::unwrap(inner).ok_or_else(|| dtype_mismatch(what, T::NAME, inner.name()))
     }
 }
 
@@ -187,13 +66,12 @@ pub fn operand<T: Float>(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Tensor<
 }
 
 /// A new leaf tensor from any array-like, of the requested type.
-pub fn leaf(obj: &Bound<'_, PyAny>, requires_grad: bool, dtype: Dtype) -> PyResult<Inner> {
-    fn make<T: Float>(obj: &Bound<'_, PyAny>, requires_grad: bool) -> PyResult<Inner> {
+pub fn leaf(obj: &Bound<'_, PyAny>, requires_grad: bool, dtype: Dtype) -> PyResult<AnyTensor> {
+    dispatch!(dtype, <T> () => {
         let tensor = match obj.cast::<PyTensor>() {
-            Ok(t) => match t.get().inner()? {
-                Inner::F64(t) => Tensor::from_array(t.data().mapv(T::from_f64)),
-                Inner::F32(t) => Tensor::from_array(t.data().mapv(|x| T::from_f64(x.to_f64()))),
-            },
+            Ok(t) => dispatch!(t.get().inner()?, t => {
+                Tensor::from_array(t.data().mapv(|x| T::from_f64(x.to_f64())))
+            }),
             Err(_) => Tensor::from_array(to_array::<T>(obj, "Tensor")?),
         };
         Ok(T::wrap(if requires_grad {
@@ -201,11 +79,7 @@ pub fn leaf(obj: &Bound<'_, PyAny>, requires_grad: bool, dtype: Dtype) -> PyResu
         } else {
             tensor
         }))
-    }
-    match dtype {
-        Dtype::F64 => make::<f64>(obj, requires_grad),
-        Dtype::F32 => make::<f32>(obj, requires_grad),
-    }
+    })
 }
 
 /// The binary operations of the original (`matmul` included), applied by the library.
@@ -250,34 +124,16 @@ impl Binary {
         let dtype = [lhs, rhs]
             .into_iter()
             .find_map(|x| x.cast::<PyTensor>().ok())
-            .map(|t| t.get().inner().map(Inner::dtype))
+            .map(|t| t.get().inner().map(AnyTensor::dtype))
             .transpose()?
-            .unwrap_or(f64::DTYPE);
-        fn typed<T: Float>(
-            op: Binary,
-            lhs: &Bound<'_, PyAny>,
-            rhs: &Bound<'_, PyAny>,
-        ) -> PyResult<PyTensor> {
-            let (a, b) = (operand::<T>(lhs, op.name())?, operand::<T>(rhs, op.name())?);
-            let out = guarded(op.name(), || op.apply(&a, &b).map_err(tensor_error))?;
+            .unwrap_or(Dtype::DEFAULT);
+        let name = self.name();
+        dispatch!(dtype, <T> () => {
+            let (a, b) = (operand::<T>(lhs, name)?, operand::<T>(rhs, name)?);
+            let out = guarded(name, || self.apply(&a, &b).map_err(tensor_error))?;
             Ok(PyTensor::new(T::wrap(out)))
-        }
-        if dtype == f32::DTYPE {
-            typed::<f32>(self, lhs, rhs)
-        } else {
-            typed::<f64>(self, lhs, rhs)
-        }
+        })
     }
-}
-
-/// A tensor result as a new Python object.
-fn wrap(py: Python<'_>, inner: Inner) -> PyResult<Bound<'_, PyTensor>> {
-    Bound::new(py, PyTensor::new(inner))
-}
-
-/// A library array as a new NumPy array (a copy).
-pub fn to_numpy<'py, T: Float>(py: Python<'py>, array: ArrayD<T>) -> Bound<'py, PyAny> {
-    PyArrayDyn::from_owned_array(py, array).into_any()
 }
 
 #[pymethods]
@@ -289,7 +145,7 @@ impl PyTensor {
         requires_grad: Option<&Bound<'_, PyAny>>,
         dtype: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        let dtype = Dtype::parse(dtype)?;
+        let dtype = parse_dtype(dtype)?;
         let requires_grad = match requires_grad {
             Some(flag) => flag.is_truthy()?,
             None => false,
@@ -395,19 +251,18 @@ impl PyTensor {
     /// The element type, as a NumPy dtype (float64 or float32).
     #[getter]
     fn dtype<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        numpy(py)?.getattr("dtype")?.call1((self.inner()?.dtype(),))
+        numpy(py)?.getattr("dtype")?.call1((self.inner()?.name(),))
     }
 
     /// The tensors this one was computed from: a tuple, empty for a leaf.
     #[getter]
     fn parents<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
-        let parents: Vec<Inner> = match self.inner()? {
-            Inner::F64(t) => t.parents().into_iter().map(Inner::F64).collect(),
-            Inner::F32(t) => t.parents().into_iter().map(Inner::F32).collect(),
-        };
+        let parents: Vec<AnyTensor> = dispatch!(self.inner()?, <T> t => {
+            t.parents().into_iter().map(T::wrap).collect()
+        });
         let objects = parents
             .into_iter()
-            .map(|p| wrap(py, p))
+            .map(|p| Bound::new(py, PyTensor::new(p)))
             .collect::<PyResult<Vec<_>>>()?;
         PyTuple::new(py, objects)
     }
@@ -450,59 +305,67 @@ impl PyTensor {
 
     /// The natural logarithm, element-wise.
     fn log(&self) -> PyResult<PyTensor> {
-        self.unary(|t| map!(t, t => t.log()))
+        self.unary(|t| dispatch!(t, <T> t => T::wrap(t.log())))
     }
 
     /// `e^x`, element-wise.
     fn exp(&self) -> PyResult<PyTensor> {
-        self.unary(|t| map!(t, t => t.exp()))
+        self.unary(|t| dispatch!(t, <T> t => T::wrap(t.exp())))
     }
 
     /// The hyperbolic tangent, element-wise (one operation, `<TanhBackward>`).
     fn tanh(&self) -> PyResult<PyTensor> {
-        self.unary(|t| map!(t, t => t.tanh()))
+        self.unary(|t| dispatch!(t, <T> t => T::wrap(t.tanh())))
     }
 
     /// `max(x, 0)`, element-wise.
     fn relu(&self) -> PyResult<PyTensor> {
-        self.unary(|t| map!(t, t => t.relu()))
+        self.unary(|t| dispatch!(t, <T> t => T::wrap(t.relu())))
     }
 
     /// `1 / (1 + e^-x)`, element-wise.
     fn sigmoid(&self) -> PyResult<PyTensor> {
-        self.unary(|t| map!(t, t => t.sigmoid()))
+        self.unary(|t| dispatch!(t, <T> t => T::wrap(t.sigmoid())))
     }
 
     /// `exp(x) / sum(exp(x))` along `axis`, computed stably.
     #[pyo3(signature = (axis = -1))]
     fn softmax(&self, axis: isize) -> PyResult<PyTensor> {
-        self.fallible("softmax", |t| Ok(map!(t, t => t.try_softmax(axis)?)))
+        self.fallible("softmax", |t| {
+            Ok(dispatch!(t, <T> t => T::wrap(t.try_softmax(axis)?)))
+        })
     }
 
     /// `log(softmax(x))` along `axis`, computed stably.
     #[pyo3(signature = (axis = -1))]
     fn log_softmax(&self, axis: isize) -> PyResult<PyTensor> {
         self.fallible("log_softmax", |t| {
-            Ok(map!(t, t => t.try_log_softmax(axis)?))
+            Ok(dispatch!(t, <T> t => T::wrap(t.try_log_softmax(axis)?)))
         })
     }
 
     /// The sum over `axis` (every axis when `None`; negative counts from the end).
     #[pyo3(signature = (axis = None, keepdims = false))]
     fn sum(&self, axis: Option<isize>, keepdims: bool) -> PyResult<PyTensor> {
-        self.fallible("sum", |t| Ok(map!(t, t => t.try_sum(axis, keepdims)?)))
+        self.fallible("sum", |t| {
+            Ok(dispatch!(t, <T> t => T::wrap(t.try_sum(axis, keepdims)?)))
+        })
     }
 
     /// The maximum over `axis`; its gradient goes to the maximal elements, split between ties.
     #[pyo3(signature = (axis = None, keepdims = false))]
     fn max(&self, axis: Option<isize>, keepdims: bool) -> PyResult<PyTensor> {
-        self.fallible("max", |t| Ok(map!(t, t => t.try_max(axis, keepdims)?)))
+        self.fallible("max", |t| {
+            Ok(dispatch!(t, <T> t => T::wrap(t.try_max(axis, keepdims)?)))
+        })
     }
 
     /// The mean over `axis`.
     #[pyo3(signature = (axis = None, keepdims = false))]
     fn mean(&self, axis: Option<isize>, keepdims: bool) -> PyResult<PyTensor> {
-        self.fallible("mean", |t| Ok(map!(t, t => t.try_mean(axis, keepdims)?)))
+        self.fallible("mean", |t| {
+            Ok(dispatch!(t, <T> t => T::wrap(t.try_mean(axis, keepdims)?)))
+        })
     }
 
     /// The same elements in a new shape: `t.reshape(3, 2)` or `t.reshape((3, 2))`.
@@ -516,18 +379,22 @@ impl PyTensor {
             }
             _ => shape.extract()?,
         };
-        self.fallible("reshape", |t| Ok(map!(t, t => t.try_reshape(&shape)?)))
+        self.fallible("reshape", |t| {
+            Ok(dispatch!(t, <T> t => T::wrap(t.try_reshape(&shape)?)))
+        })
     }
 
     /// The transpose of a 2-d tensor.
     #[getter(T)]
     fn transposed(&self) -> PyResult<PyTensor> {
-        self.fallible("T", |t| Ok(map!(t, t => t.try_transpose()?)))
+        self.fallible("T", |t| {
+            Ok(dispatch!(t, <T> t => T::wrap(t.try_transpose()?)))
+        })
     }
 
     /// The same data as a new leaf that does not require grad.
     fn detach(&self) -> PyResult<PyTensor> {
-        self.unary(|t| map!(t, t => t.detach()))
+        self.unary(|t| dispatch!(t, <T> t => T::wrap(t.detach())))
     }
 
     /// The graph that made this tensor in Graphviz's DOT language.
@@ -637,7 +504,7 @@ impl PyTensor {
                 convert::type_name(exponent)
             )));
         };
-        self.unary(|t| map!(t, t => t.powf(Element::from_f64(p))))
+        self.unary(|t| dispatch!(t, <T> t => T::wrap(t.powf(Element::from_f64(p)))))
     }
 
     /// NumPy defers to the Tensor's reflected operators (`ndarray + Tensor` is a Tensor).
@@ -648,7 +515,7 @@ impl PyTensor {
 }
 
 impl PyTensor {
-    fn unary(&self, f: impl FnOnce(&Inner) -> Inner) -> PyResult<PyTensor> {
+    fn unary(&self, f: impl FnOnce(&AnyTensor) -> AnyTensor) -> PyResult<PyTensor> {
         let inner = self.inner()?;
         guarded("tensor operation", || Ok(PyTensor::new(f(inner))))
     }
@@ -656,7 +523,7 @@ impl PyTensor {
     fn fallible(
         &self,
         what: &str,
-        f: impl FnOnce(&Inner) -> Result<Inner, TensorError>,
+        f: impl FnOnce(&AnyTensor) -> Result<AnyTensor, TensorError>,
     ) -> PyResult<PyTensor> {
         let inner = self.inner()?;
         guarded(what, || f(inner).map(PyTensor::new).map_err(tensor_error))
@@ -666,7 +533,7 @@ impl PyTensor {
 /// A tensor's backward step, callable: `out.grad_fn(upstream)`.
 #[pyclass(module = "ferrograd", frozen)]
 pub struct GradFn {
-    tensor: ThreadBound<Inner>,
+    tensor: ThreadBound<AnyTensor>,
 }
 
 #[pymethods]

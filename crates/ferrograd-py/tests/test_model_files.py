@@ -48,6 +48,15 @@ def test_a_saved_relu_mlp_comes_back_as_relu(tmp_path, dtype):
         MLP([6, 5, 3], "tanh", dtype=dtype).load(path)
 
 
+@pytest.mark.parametrize("saved, model", [("float32", "float64"), ("float64", "float32")])
+def test_a_file_of_the_other_dtype_is_refused_in_numpys_names(tmp_path, saved, model):
+    path = tmp_path / "small.safetensors"
+    MLP([6, 5, 3], seed=1, dtype=saved).save(path)
+    message = rf"small\.safetensors: tensor `fc1\.weight` has dtype {saved}, expected {model}$"
+    with pytest.raises(ValueError, match=message):
+        MLP([6, 5, 3], dtype=model).load(path)
+
+
 def test_a_file_without_metadata_is_read_as_before_with_a_warning(tmp_path):
     model = MLP([6, 5, 3], "relu", seed=1, dtype="float32")
     path = tmp_path / "old.safetensors"
