@@ -2,9 +2,10 @@
 
 use ndarray::Axis;
 
+use crate::autograd::{Tensor, no_grad};
 use crate::data::{Batch, Dataset};
+use crate::kernels::Element;
 use crate::nn::{Module, cross_entropy};
-use crate::{Element, Tensor, no_grad};
 
 /// A classifier's accuracy and mean cross-entropy over a data set.
 #[derive(Debug, Clone, Copy, PartialEq)]

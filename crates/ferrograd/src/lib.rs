@@ -51,16 +51,14 @@ pub mod optim;
 pub mod train;
 
 mod autograd;
-mod element;
 mod error;
 mod inspect;
 mod ops;
 
 pub use autograd::{
-    SortedNodes, Tensor, broadcast_grad_accumulate, broadcast_shape, is_grad_enabled, live_tensors,
-    no_grad, set_grad_enabled,
+    SortedNodes, Tensor, broadcast_grad_accumulate, is_grad_enabled, live_tensors, no_grad,
+    set_grad_enabled,
 };
-pub use element::Element;
 pub use error::TensorError;
 pub use inspect::{GradcheckReport, gradcheck, try_gradcheck};
-pub use kernels::{num_threads, set_num_threads};
+pub use kernels::{Element, broadcast_shape, num_threads, set_num_threads};

@@ -4,11 +4,13 @@
 use ndarray::{ArcArray, ArrayBase, ArrayD, ArrayView2, Axis, Data, IxDyn, Zip};
 
 use super::broadcast::broadcast_grad_accumulate;
-use super::op::{Op, OpKind};
+use super::op::OpKind;
+use super::tensor::Op;
+use super::tensor::Tensor;
 use super::walk::SortedNodes;
 use crate::error::{TensorError, unwrap_or_fail};
+use crate::kernels::Element;
 use crate::kernels::{matmul, zip_assign, zip_map};
-use crate::{Element, Tensor};
 
 impl<T: Element> Tensor<T> {
     /// Computes the gradient of this tensor with respect to every leaf that requires grad, seeding

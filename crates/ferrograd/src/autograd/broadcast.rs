@@ -1,30 +1,10 @@
-//! NumPy broadcasting: the shape two operands combine to, and a gradient summed back to an
-//! operand's shape.
+//! A gradient summed back to the shape of an operand that NumPy's broadcasting stretched (the
+//! shape rule itself, [`broadcast_shape`], is the kernels').
 
 use ndarray::{ArrayD, ArrayViewD, Axis, CowArray, IxDyn};
 
-use crate::Element;
-
-/// The shape `lhs` and `rhs` broadcast to under NumPy's rules (align from the right; each pair
-/// of sizes must be equal or contain a 1), or `None` when they are incompatible.
-///
-/// ```
-/// use ferrograd::broadcast_shape;
-/// assert_eq!(broadcast_shape(&[2, 1, 4], &[3, 1]), Some(vec![2, 3, 4]));
-/// assert_eq!(broadcast_shape(&[2, 3], &[2]), None);
-/// ```
-pub fn broadcast_shape(lhs: &[usize], rhs: &[usize]) -> Option<Vec<usize>> {
-    let ndim = lhs.len().max(rhs.len());
-    let size =
-        |shape: &[usize], i: usize| (i + shape.len()).checked_sub(ndim).map_or(1, |j| shape[j]);
-    (0..ndim)
-        .map(|i| match (size(lhs, i), size(rhs, i)) {
-            (a, b) if a == b || b == 1 => Some(a),
-            (1, b) => Some(b),
-            _ => None,
-        })
-        .collect()
-}
+use crate::error::{TensorError, fail};
+use crate::kernels::{Element, broadcast_shape};
 
 /// Sums `grad`, the gradient of a broadcast result, back to `shape`, the shape of the operand
 /// that was broadcast: leading axes the operand lacked are summed away and axes where it had
@@ -54,7 +34,7 @@ pub fn broadcast_grad_accumulate<'a, T: Element>(
     }
     let fits = broadcast_shape(shape, grad.shape()).is_some_and(|s| s == grad.shape());
     if !fits {
-        crate::error::fail(crate::TensorError::GradShape {
+        fail(TensorError::GradShape {
             op: "broadcast_grad_accumulate",
             grad: grad.shape().to_vec(),
             shape: shape.to_vec(),

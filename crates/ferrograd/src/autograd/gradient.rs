@@ -2,7 +2,7 @@
 
 use ndarray::{ArcArray, ArrayD, ArrayView2, Ix2, IxDyn};
 
-use crate::Element;
+use crate::kernels::Element;
 use crate::kernels::{matmul, matmul_into};
 
 /// A tensor's accumulated gradient. `zero` only marks the buffer as zero; the next contribution

@@ -6,7 +6,7 @@
 //! - `walk.rs`: the one walk over a recorded graph, its nodes inputs first ([`SortedNodes`]);
 //! - `backward.rs`: that walk run backwards, and every operation's derivative in one `match`;
 //! - `gradient.rs`: a leaf's accumulated gradient buffer;
-//! - `broadcast.rs`: NumPy broadcasting, and gradients summed back to an operand's shape;
+//! - `broadcast.rs`: gradients summed back to the shape of an operand that was broadcast;
 //! - `grad_mode.rs`: [`no_grad`];
 //! - `operators.rs`: `+ - * /` and unary `-` on tensors and scalars.
 //!
@@ -21,7 +21,7 @@ mod operators;
 mod tensor;
 mod walk;
 
-pub use broadcast::{broadcast_grad_accumulate, broadcast_shape};
+pub use broadcast::broadcast_grad_accumulate;
 pub use grad_mode::{is_grad_enabled, no_grad, set_grad_enabled};
 pub(crate) use op::OpKind;
 pub use tensor::{Tensor, live_tensors};

@@ -1,14 +1,6 @@
-//! The record an operation leaves on its output: which operation, and its inputs.
+//! Which operation made a tensor: every differentiable operation as one enum.
 
-use super::broadcast::broadcast_shape;
-use crate::{Element, Tensor};
-
-/// One recorded operation: what it was and the tensors it read. Its derivative lives in
-/// `autograd::backward`, in one `match` over [`OpKind`].
-pub(crate) struct Op<T: Element> {
-    pub(crate) kind: OpKind<T>,
-    pub(crate) inputs: Vec<Tensor<T>>,
-}
+use crate::kernels::broadcast_shape;
 
 /// Every differentiable operation, with what its backward needs beyond inputs and output.
 /// Axes are already normalised to `0..ndim`.

@@ -5,7 +5,8 @@
 
 use std::ops::{Add, Div, Mul, Neg, Sub};
 
-use crate::{Element, Tensor};
+use super::tensor::Tensor;
+use crate::kernels::Element;
 
 macro_rules! operator {
     ($trait:ident, $method:ident) => {

@@ -7,9 +7,16 @@ use ndarray::{ArcArray, ArrayD, Dimension, IxDyn};
 
 use super::grad_mode::is_grad_enabled;
 use super::gradient::Gradient;
-use super::op::{Op, OpKind};
-use crate::Element;
+use super::op::OpKind;
 use crate::error::{TensorError, unwrap_or_fail};
+use crate::kernels::Element;
+
+/// One recorded operation: what it was and the tensors it read. Its derivative lives in
+/// `autograd::backward`, in one `match` over [`OpKind`].
+pub(crate) struct Op<T: Element> {
+    pub(crate) kind: OpKind<T>,
+    pub(crate) inputs: Vec<Tensor<T>>,
+}
 
 /// An n-dimensional array of `f32` (default) or `f64` that records the operations that made it,
 /// so that [`backward`](Tensor::backward) can differentiate through them.

@@ -5,7 +5,8 @@
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 
-use crate::{Element, Tensor};
+use super::tensor::Tensor;
+use crate::kernels::Element;
 
 /// The tensors that lead to a root, each after all of its inputs and the root last (an
 /// inputs-first, or topological, order), as [`Tensor::sorted_nodes`] finds them. A tensor used

@@ -6,9 +6,10 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 
-use super::Dataset;
+use super::dataset::Dataset;
+use crate::autograd::Tensor;
+use crate::kernels::Element;
 use crate::kernels::{parts_for, run_each};
-use crate::{Element, Tensor};
 
 /// Each thread converting part of a batch gets at least this many pixels.
 const MIN_PIXELS_PER_PART: usize = 8 * 1024;
@@ -29,6 +30,45 @@ impl<T: Float> Default for Batch<T> {
             images: Array2::zeros((0, 0)),
             labels: Vec::new(),
         }
+    }
+}
+
+impl Dataset {
+    /// Iterates over the images in batches of `batch_size`, as floats scaled
+    /// to `[0, 1]` (pixel / 255).
+    ///
+    /// With `shuffle: Some(seed)` the order is a random permutation that
+    /// depends only on `seed`; with `None` it is the file order. To get a new
+    /// order every epoch, derive the seed from the epoch, e.g.
+    /// `Some(seed.wrapping_add(epoch))` (neighbouring seeds give unrelated
+    /// orders). The last batch may be smaller than `batch_size`; call
+    /// [`Batches::drop_last`] to skip it.
+    ///
+    /// # Panics
+    ///
+    /// If `batch_size` is 0.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), ferrograd::data::DataError> {
+    /// use ferrograd::data::Mnist;
+    ///
+    /// let mnist = Mnist::load("data/mnist")?;
+    /// for epoch in 0..3 {
+    ///     for batch in mnist.train.batches::<f32>(32, Some(42 + epoch)).drop_last(true) {
+    ///         assert_eq!(batch.images.dim(), (32, 784));
+    ///     }
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn batches<T: Float + Send + Sync>(
+        &self,
+        batch_size: usize,
+        shuffle: Option<u64>,
+    ) -> Batches<'_, T> {
+        Batches::new(self, batch_size, shuffle)
     }
 }
 

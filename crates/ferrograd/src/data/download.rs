@@ -13,7 +13,7 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressStyle};
 use sha2::{Digest, Sha256};
 
-use super::Mnist;
+use super::mnist::Mnist;
 use crate::atomic::{AtomicFile, is_temporary_of};
 
 /// The four MNIST files as the mirrors serve them: name and SHA-256 (lowercase hex).

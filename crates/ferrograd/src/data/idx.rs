@@ -16,7 +16,7 @@ use std::path::Path;
 
 use flate2::bufread::GzDecoder;
 
-use super::DataError;
+use super::error::DataError;
 
 /// Magic number of an IDX file of unsigned-byte images (3 dimensions).
 const IMAGES_MAGIC: u32 = 0x0000_0803;

@@ -2,7 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{DataError, Dataset};
+use super::dataset::Dataset;
+use super::error::DataError;
 
 /// The four files of an MNIST-style data set, without the optional `.gz`
 /// suffix: training images, training labels, test images, test labels.

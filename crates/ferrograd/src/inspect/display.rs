@@ -5,7 +5,8 @@ use std::fmt;
 
 use ndarray::{ArrayViewD, Axis};
 
-use crate::{Element, Tensor};
+use crate::autograd::Tensor;
+use crate::kernels::Element;
 
 /// Tensors with more elements than this print only the first and last [`EDGE`] entries of each
 /// long axis, with `...` between, as NumPy does.

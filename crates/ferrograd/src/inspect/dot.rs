@@ -2,7 +2,8 @@
 
 use std::fmt::Write;
 
-use crate::{Element, Tensor};
+use crate::autograd::Tensor;
+use crate::kernels::Element;
 
 impl<T: Element> Tensor<T> {
     /// The graph that produced this tensor, in Graphviz's DOT language: one box per operation

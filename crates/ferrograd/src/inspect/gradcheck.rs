@@ -4,8 +4,9 @@ use ndarray::ArrayD;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
+use crate::autograd::{Tensor, no_grad};
+use crate::error::TensorError;
 use crate::error::unwrap_or_fail;
-use crate::{Tensor, TensorError, no_grad};
 
 /// How far each input's analytic gradient is from the numeric one.
 #[derive(Debug, Clone, PartialEq)]

@@ -9,8 +9,29 @@
 
 use ndarray::{ArrayBase, ArrayD, ArrayViewD, Data, DataMut, IxDyn, Zip};
 
-use super::vectorised;
-use crate::Element;
+use super::element::Element;
+use super::platform::vectorised;
+
+/// The shape `lhs` and `rhs` broadcast to under NumPy's rules (align from the right; each pair
+/// of sizes must be equal or contain a 1), or `None` when they are incompatible.
+///
+/// ```
+/// use ferrograd::broadcast_shape;
+/// assert_eq!(broadcast_shape(&[2, 1, 4], &[3, 1]), Some(vec![2, 3, 4]));
+/// assert_eq!(broadcast_shape(&[2, 3], &[2]), None);
+/// ```
+pub fn broadcast_shape(lhs: &[usize], rhs: &[usize]) -> Option<Vec<usize>> {
+    let ndim = lhs.len().max(rhs.len());
+    let size =
+        |shape: &[usize], i: usize| (i + shape.len()).checked_sub(ndim).map_or(1, |j| shape[j]);
+    (0..ndim)
+        .map(|i| match (size(lhs, i), size(rhs, i)) {
+            (a, b) if a == b || b == 1 => Some(a),
+            (1, b) => Some(b),
+            _ => None,
+        })
+        .collect()
+}
 
 /// `f(a, b)` for each pair of elements of `a` and `b` broadcast to `shape`, which must be the
 /// shape they broadcast to.
@@ -108,7 +129,7 @@ mod tests {
             (&transposed.t().to_owned(), &m),
         ];
         for (a, b) in cases {
-            let shape = crate::broadcast_shape(a.shape(), b.shape()).unwrap();
+            let shape = broadcast_shape(a.shape(), b.shape()).unwrap();
             let divided = zip_map(a, b, &shape, |x, y| x / y);
             assert_eq!(divided, a / b, "{:?} / {:?}", a.shape(), b.shape());
         }

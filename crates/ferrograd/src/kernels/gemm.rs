@@ -11,10 +11,10 @@
 
 use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis, s};
 
+use super::element::Element;
 use super::platform::{Float, Kernel};
 use super::pool::{parts_for, run_each};
 use super::sealed::{Private, Product};
-use crate::Element;
 
 /// Below this many multiply-adds per thread, splitting costs more than it saves.
 const MIN_WORK_PER_THREAD: usize = 16 * 1024;

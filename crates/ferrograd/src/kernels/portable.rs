@@ -4,7 +4,7 @@
 use ndarray::linalg::general_mat_mul;
 use ndarray::{ArrayView2, ArrayViewMut2, LinalgScalar};
 
-use super::Simd;
+use super::simd::Simd;
 
 /// [`Simd::Baseline`]: no instruction set is chosen at run time on this target.
 pub fn simd() -> Simd {

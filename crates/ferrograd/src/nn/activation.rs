@@ -3,7 +3,8 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::{Element, Tensor};
+use crate::autograd::Tensor;
+use crate::kernels::Element;
 
 /// An element-wise non-linearity, named in lower case: `tanh`, `relu` or `sigmoid`.
 ///

@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 
 use safetensors::Dtype;
 
-use super::{Activation, CheckpointError};
+use super::activation::Activation;
+use super::error::CheckpointError;
 
 /// The metadata key holding the version of the other keys.
 const FORMAT_KEY: &str = "ferrograd.format";

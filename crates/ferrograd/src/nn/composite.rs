@@ -13,7 +13,8 @@
 
 use ndarray::Array2;
 
-use crate::{Element, Tensor};
+use crate::autograd::Tensor;
+use crate::kernels::Element;
 
 /// The original's linear layer, `x·w + b`, from `matmul` and `+` (see
 /// [`Tensor::matmul_add`] for the fused form [`Linear`](super::Linear) uses).

@@ -3,8 +3,10 @@
 use ndarray::Array2;
 use rand::{Rng, RngExt};
 
-use super::Module;
-use crate::{Element, Tensor, TensorError};
+use super::module::Module;
+use crate::autograd::Tensor;
+use crate::error::TensorError;
+use crate::kernels::Element;
 
 /// A fully connected layer: `forward(x) = x·W + b` for a batch `x` of shape `(batch, in)`.
 ///

@@ -2,7 +2,8 @@
 
 use ndarray::Array2;
 
-use crate::{Element, Tensor};
+use crate::autograd::Tensor;
+use crate::kernels::Element;
 
 /// What is wrong with the arguments of a loss function.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -7,9 +7,15 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use safetensors::SafeTensors;
 
-use super::checkpoint::{self, CheckpointError};
-use super::{Activation, Architecture, Assumption, Linear, Module};
-use crate::{Element, Tensor, TensorError};
+use super::activation::Activation;
+use super::architecture::{Architecture, Assumption};
+use super::checkpoint;
+use super::error::CheckpointError;
+use super::linear::Linear;
+use super::module::Module;
+use crate::autograd::Tensor;
+use crate::error::TensorError;
+use crate::kernels::Element;
 
 /// A multi-layer perceptron: `Linear → activation → Linear → ... → Linear`, with the activation
 /// after every layer except the last, which outputs raw scores (logits).

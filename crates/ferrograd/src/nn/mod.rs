@@ -35,6 +35,7 @@ mod activation;
 mod architecture;
 mod checkpoint;
 pub mod composite;
+mod error;
 mod linear;
 mod loss;
 mod mlp;
@@ -42,7 +43,8 @@ mod module;
 
 pub use activation::{Activation, ParseActivationError};
 pub use architecture::{Architecture, Assumption};
-pub use checkpoint::{CheckpointError, load, load_bytes, save, to_bytes};
+pub use checkpoint::{load, load_bytes, save, to_bytes};
+pub use error::CheckpointError;
 pub use linear::Linear;
 pub use loss::{LossError, cross_entropy, mse, try_cross_entropy, try_mse};
 pub use mlp::{LoadedMlp, Mlp};

@@ -1,8 +1,10 @@
 //! The [`Module`] trait: something with parameters that maps a tensor to a tensor.
 
-use super::Architecture;
+use super::architecture::Architecture;
+use crate::autograd::Tensor;
+use crate::error::TensorError;
 use crate::error::unwrap_or_fail;
-use crate::{Element, Tensor, TensorError};
+use crate::kernels::Element;
 
 /// A layer or a model: a differentiable function of its input and of its parameters.
 ///

@@ -3,10 +3,11 @@
 use ndarray::{ArrayD, IxDyn};
 
 use crate::autograd::OpKind;
-use crate::autograd::broadcast_shape;
+use crate::autograd::Tensor;
 use crate::error::{TensorError, check_indexable, unwrap_or_fail};
+use crate::kernels::Element;
+use crate::kernels::broadcast_shape;
 use crate::kernels::zip_map;
-use crate::{Element, Tensor};
 
 macro_rules! binary_op {
     ($(#[$doc:meta])* $name:ident, $try_name:ident, $kind:ident, $sym:tt) => {

@@ -7,5 +7,3 @@ mod reduce;
 mod shape;
 mod softmax;
 mod unary;
-
-pub(crate) use reduce::normalize_axis;

@@ -3,8 +3,9 @@
 use ndarray::{ArcArray, ArrayD, Axis, IxDyn};
 
 use crate::autograd::OpKind;
+use crate::autograd::Tensor;
 use crate::error::{TensorError, unwrap_or_fail};
-use crate::{Element, Tensor};
+use crate::kernels::Element;
 
 /// Turns a NumPy-style axis (negative counts from the end) into an index below `shape.len()`.
 pub(crate) fn normalize_axis(

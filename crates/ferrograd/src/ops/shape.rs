@@ -3,8 +3,9 @@
 use ndarray::IxDyn;
 
 use crate::autograd::OpKind;
+use crate::autograd::Tensor;
 use crate::error::{TensorError, check_indexable, unwrap_or_fail};
-use crate::{Element, Tensor};
+use crate::kernels::Element;
 
 impl<T: Element> Tensor<T> {
     /// The same elements, in row-major order, in a new shape with as many elements.

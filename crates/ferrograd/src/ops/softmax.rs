@@ -2,10 +2,11 @@
 
 use ndarray::{ArrayBase, ArrayD, Axis, Data, IxDyn, Zip};
 
-use super::normalize_axis;
+use super::reduce::normalize_axis;
 use crate::autograd::OpKind;
+use crate::autograd::Tensor;
 use crate::error::{TensorError, unwrap_or_fail};
-use crate::{Element, Tensor};
+use crate::kernels::Element;
 
 /// `x - max(x)` along `axis` (kept with size 1), so that `exp` cannot overflow.
 fn shifted<T: Element, S: Data<Elem = T>>(x: &ArrayBase<S, IxDyn>, axis: usize) -> ArrayD<T> {

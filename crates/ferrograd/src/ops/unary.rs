@@ -3,8 +3,9 @@
 use ndarray::ArrayD;
 
 use crate::autograd::OpKind;
+use crate::autograd::Tensor;
+use crate::kernels::Element;
 use crate::kernels::vectorised;
-use crate::{Element, Tensor};
 
 impl<T: Element> Tensor<T> {
     fn map(&self, kind: OpKind<T>, f: impl Fn(T) -> T) -> Tensor<T> {

@@ -2,9 +2,11 @@
 
 use ndarray::{ArrayD, Zip};
 
+use super::error::OptimError;
 use super::error::Range;
-use super::{OptimError, Optimizer};
-use crate::{Element, Tensor};
+use super::optimizer::Optimizer;
+use crate::autograd::Tensor;
+use crate::kernels::Element;
 
 /// Adam, as PyTorch's `torch.optim.Adam` (without AMSGrad): for each parameter `p` with
 /// gradient `g`, at its `t`-th step (counted from 1),

@@ -1,6 +1,6 @@
 //! [`OptimError`]: an optimizer setting out of its range, and the rules every caller shares.
 
-use crate::Element;
+use crate::kernels::Element;
 
 /// An optimizer setting outside its range. [`Sgd::try_new`](super::Sgd::try_new) and
 /// [`Adam::try_new`](super::Adam::try_new) return it; the panicking constructors panic with its

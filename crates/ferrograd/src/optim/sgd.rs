@@ -2,10 +2,12 @@
 
 use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD, Axis, Zip};
 
+use super::error::OptimError;
 use super::error::Range;
-use super::{OptimError, Optimizer};
+use super::optimizer::Optimizer;
+use crate::autograd::Tensor;
+use crate::kernels::Element;
 use crate::kernels::{parts_for, run_each};
-use crate::{Element, Tensor};
 
 /// Parameters with fewer elements per thread than this are updated on the calling thread.
 const MIN_PER_PART: usize = 32 * 1024;

@@ -2,7 +2,8 @@
 //! data-parallel trainer sums over its processes between computing the gradients and applying
 //! the update.
 
-use crate::{Element, Tensor};
+use crate::autograd::Tensor;
+use crate::kernels::Element;
 
 /// The length of the buffer that holds the gradients of `parameters`: their elements, added up.
 pub fn gradients_len<T: Element>(parameters: &[Tensor<T>]) -> usize {

@@ -1,8 +1,9 @@
 //! [`Learner`]: a model and its optimizer, trained on the mean cross-entropy of batches.
 
+use crate::autograd::Tensor;
+use crate::kernels::Element;
 use crate::nn::{Module, cross_entropy};
 use crate::optim::Optimizer;
-use crate::{Element, Tensor};
 
 /// A classifier and its optimizer, trained one batch at a time on the mean cross-entropy of the
 /// batch's logits. One step is [`compute_gradients`](Self::compute_gradients), then

@@ -4,32 +4,13 @@
 //! AVX-512F or AVX2 + FMA with `#[target_feature]` and chosen at run time by [`simd`]; each
 //! `unsafe` call into one is preceded by that check.
 
+mod cpu;
 mod short_side;
 
+pub use cpu::simd;
 pub(crate) use short_side::{Float, Kernel};
 
-use super::Simd;
-
-/// The widest vector instruction set this CPU has.
-pub fn simd() -> Simd {
-    if has_avx512() {
-        Simd::Avx512
-    } else if has_avx2_fma() {
-        Simd::Avx2
-    } else {
-        Simd::Baseline
-    }
-}
-
-/// Whether this CPU has AVX-512F (the standard library detects it once and caches it).
-fn has_avx512() -> bool {
-    std::arch::is_x86_feature_detected!("avx512f")
-}
-
-/// Whether this CPU has AVX2 and FMA.
-fn has_avx2_fma() -> bool {
-    std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-}
+use crate::kernels::simd::Simd;
 
 /// Runs `f` inside a function compiled for the best vector instruction set available, so the
 /// loops `f` inlines are compiled for it too (the `f32` tanh goes from 4 to 16 lanes).

@@ -17,7 +17,8 @@
 use ndarray::linalg::general_mat_mul;
 use ndarray::{Array2, ArrayBase, ArrayView2, ArrayViewMut2, Ix2, LinalgScalar, RawData};
 
-use crate::kernels::Simd;
+use super::cpu::{has_avx2_fma, has_avx512, simd};
+use crate::kernels::simd::Simd;
 
 /// The code that computes a product. It is chosen once for a whole product, so every block of a
 /// split product is computed alike.
@@ -68,7 +69,7 @@ impl Float for f64 {
 impl Kernel {
     /// The fastest kernel for `c = a·b` on this CPU.
     pub(crate) fn choose<T>(a: &ArrayView2<T>, b: &ArrayView2<T>, c: &ArrayViewMut2<T>) -> Self {
-        let isa = match super::simd() {
+        let isa = match simd() {
             Simd::Avx512 => Isa::Avx512,
             Simd::Avx2 => Isa::Avx2,
             Simd::Baseline => return Kernel::Library,
@@ -140,7 +141,7 @@ impl Isa {
         );
         match self {
             Isa::Avx512 => {
-                assert!(super::has_avx512(), "this CPU lacks AVX-512F");
+                assert!(has_avx512(), "this CPU lacks AVX-512F");
                 // SAFETY: checked just above: the CPU has AVX-512F; `a` is (m, k), `b` is (k, n)
                 // and `c` is (m, n), and rows of `b` and `c` are contiguous, all that
                 // `T::AVX512` (`kernel!`'s `product`) asks. The views keep every element they
@@ -148,7 +149,7 @@ impl Isa {
                 unsafe { (T::AVX512)(a, b, beta, c) }
             }
             Isa::Avx2 => {
-                assert!(super::has_avx2_fma(), "this CPU lacks AVX2 and FMA");
+                assert!(has_avx2_fma(), "this CPU lacks AVX2 and FMA");
                 // SAFETY: checked just above: the CPU has AVX2 and FMA; the shapes fit and rows
                 // of `b` and `c` are contiguous, all that `T::AVX2` asks.
                 unsafe { (T::AVX2)(a, b, beta, c) }
@@ -498,15 +499,15 @@ mod tests {
     use ndarray::{Array2, s};
 
     use super::*;
-    use crate::Element;
+    use crate::kernels::element::Element;
 
     /// The instruction sets this CPU runs, the widest first.
     fn isas() -> Vec<Isa> {
         let mut isas = Vec::new();
-        if super::super::has_avx512() {
+        if has_avx512() {
             isas.push(Isa::Avx512);
         }
-        if super::super::has_avx2_fma() {
+        if has_avx2_fma() {
             isas.push(Isa::Avx2);
         }
         isas

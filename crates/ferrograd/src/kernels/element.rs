@@ -5,7 +5,8 @@ use std::fmt::{Debug, Display, LowerExp};
 use ndarray::{LinalgScalar, ScalarOperand};
 use num_traits::{Float, NumAssignOps};
 
-use crate::kernels::{Sealed, exp_f64, tanh_f32};
+use super::fast_math::{exp_f64, tanh_f32};
+use super::sealed::Sealed;
 
 /// An element type of a [`Tensor`](crate::Tensor): `f32` (the default) or `f64`.
 ///
