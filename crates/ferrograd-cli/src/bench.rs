@@ -15,7 +15,7 @@ use crate::error::CliError;
 use crate::malloc;
 use crate::peers::Peers;
 use measure::{Budget, RECIPE};
-use report::{Recipe, Report, Run, StepResult};
+use report::{Recipe, Report, Run, StepResult, build_profile};
 
 /// Runs the benchmarks and prints a table, or JSON with `--json`; with `--distributed`, the
 /// data-parallel step on `peers` ([`distributed`]).
@@ -133,16 +133,6 @@ fn measure_run(args: &BenchArgs, threads: usize) -> Run {
         recipe,
         sweep,
     }
-}
-
-/// `release`, or `debug` (whose numbers mean nothing).
-fn build_profile() -> String {
-    let profile = if cfg!(debug_assertions) {
-        "debug"
-    } else {
-        "release"
-    };
-    profile.into()
 }
 
 /// The seed recipe and its work per step and per epoch.

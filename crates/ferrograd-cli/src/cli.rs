@@ -2,11 +2,10 @@
 
 use std::path::PathBuf;
 
-use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use ferrograd::nn::Activation;
 
-use crate::train::Settings;
+use crate::train::settings::{Settings, activation_names};
 
 /// Train and inspect a multilayer perceptron on MNIST (or any IDX data set), with ferrograd.
 #[derive(Debug, Parser)]
@@ -203,10 +202,4 @@ fn positive_usize(s: &str) -> Result<usize, String> {
         Ok(n) => Ok(n),
         Err(e) => Err(e.to_string()),
     }
-}
-
-/// The activations by name, which `--help` lists.
-pub(crate) fn activation_names() -> impl TypedValueParser<Value = Activation> {
-    PossibleValuesParser::new(Activation::ALL.map(Activation::name))
-        .map(|name| name.parse().expect("a name of Activation::ALL"))
 }

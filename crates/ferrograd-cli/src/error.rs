@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use ferrograd::data::{DataError, DownloadError};
 use ferrograd::nn::{Architecture, CheckpointError};
 use ferrograd::optim::OptimError;
+use ferrograd::train::recipe;
 use thiserror::Error;
 
 use crate::plot::PlotError;
@@ -106,7 +107,7 @@ pub enum ServeError {
     #[error(
         "{} holds a {architecture} network; the page runs the recipe's {}",
         .path.display(),
-        crate::serve::recipe_sizes()
+        recipe_sizes()
     )]
     NotTheRecipe {
         /// The model file.
@@ -176,4 +177,9 @@ pub fn clap_error_line(error: &clap::Error) -> String {
     let line = paragraph.join(" ");
     let line = line.strip_prefix("error: ").unwrap_or(&line);
     format!("{line} (see --help)")
+}
+
+/// `784-256-256-10`: the recipe's sizes, which the page runs.
+fn recipe_sizes() -> String {
+    recipe::SIZES.map(|size| size.to_string()).join("-")
 }

@@ -37,11 +37,6 @@ pub const PAGE_FILES: [(&str, &str); 6] = [
     ("pkg/ferrograd_web_bg.wasm", "application/wasm"),
 ];
 
-/// `784-256-256-10`: the recipe's sizes, which the page runs.
-pub(crate) fn recipe_sizes() -> String {
-    recipe::SIZES.map(|size| size.to_string()).join("-")
-}
-
 /// One response body and its content type.
 #[derive(Clone)]
 struct Entry {

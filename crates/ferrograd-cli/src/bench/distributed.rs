@@ -14,6 +14,7 @@ use ferrograd::train::{gradients_len, read_gradients, write_gradients};
 use serde::{Deserialize, Serialize};
 
 use super::measure::{Budget, random_batch, recipe_learner, shape_rng, time_reps};
+use super::report::build_profile;
 use crate::cli::BenchArgs;
 use crate::error::CliError;
 use crate::peers::{Alone, Peers};
@@ -128,7 +129,7 @@ pub fn run(args: &BenchArgs, peers: &dyn Peers) -> Result<(), CliError> {
         Vec::new()
     };
     let report = DistributedReport {
-        build: super::build_profile(),
+        build: build_profile(),
         processes: peers.size(),
         threads_per_process: threads,
         shapes: results,

@@ -250,3 +250,13 @@ fn join(values: &[usize], sep: &str) -> String {
         .collect::<Vec<_>>()
         .join(sep)
 }
+
+/// `release`, or `debug` (whose numbers mean nothing).
+pub(super) fn build_profile() -> String {
+    let profile = if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    };
+    profile.into()
+}

@@ -11,7 +11,7 @@ use mpi::point_to_point::send_receive_into;
 use mpi::topology::SimpleCommunicator;
 use mpi::traits::*;
 
-use super::Peers;
+use super::group::Peers;
 use crate::error::CliError;
 
 /// This process's MPI job. Dropping it finalizes MPI.

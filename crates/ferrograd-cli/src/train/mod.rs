@@ -24,7 +24,7 @@
 
 mod data_parallel;
 mod outputs;
-mod settings;
+pub(crate) mod settings;
 mod start;
 mod state;
 
@@ -55,17 +55,6 @@ type MlpLearner = Learner<Mlp<f32>, Box<dyn Optimizer>>;
 
 /// Images per batch when evaluating: as large as is fast; it does not change the numbers.
 const EVAL_BATCH: usize = 1000;
-
-/// The weights of the last finished epoch.
-pub const MODEL_FILE: &str = "model.safetensors";
-/// The weights of the epoch being saved, until `state.txt` records them.
-pub const NEXT_MODEL_FILE: &str = "model.next.safetensors";
-/// One line per finished epoch.
-pub const METRICS_FILE: &str = "metrics.csv";
-/// The loss curves.
-pub const LOSS_PLOT_FILE: &str = "loss.png";
-/// What `--resume` needs: settings, finished epochs, hash of the weights.
-pub const STATE_FILE: &str = "state.txt";
 
 /// Trains as `args` says, printing one line per epoch, and writes the run's files; with
 /// `peers`, data-parallel: each process computes the gradients of its share of every batch,

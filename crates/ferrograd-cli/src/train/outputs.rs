@@ -12,9 +12,19 @@ use ferrograd::nn::Mlp;
 use jiff::Timestamp;
 
 use super::state::{EpochRecord, Run};
-use super::{LOSS_PLOT_FILE, METRICS_FILE, MODEL_FILE, NEXT_MODEL_FILE, STATE_FILE};
 use crate::error::CliError;
 use crate::{atomic, plot};
+
+/// The weights of the last finished epoch.
+pub const MODEL_FILE: &str = "model.safetensors";
+/// The weights of the epoch being saved, until `state.txt` records them.
+pub const NEXT_MODEL_FILE: &str = "model.next.safetensors";
+/// One line per finished epoch.
+pub const METRICS_FILE: &str = "metrics.csv";
+/// The loss curves.
+pub const LOSS_PLOT_FILE: &str = "loss.png";
+/// What `--resume` needs: settings, finished epochs, hash of the weights.
+pub const STATE_FILE: &str = "state.txt";
 
 /// Creates the run's folder, removes what an earlier run left there, and writes the initial
 /// `state.txt` (no epoch finished), which also proves the folder writable before training.

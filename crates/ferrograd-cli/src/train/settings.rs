@@ -2,14 +2,13 @@
 //! line and `state.txt` keeps them for `--resume`, both through this one struct, and one
 //! [`check`](Settings::check) holds their rules for both.
 
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, ValueEnum};
 use ferrograd::Tensor;
 use ferrograd::nn::Activation;
 use ferrograd::optim::{Adam, AdamConfig, OptimError, Optimizer, Sgd, SgdConfig};
 use ferrograd::train::recipe;
 use serde::{Deserialize, Serialize};
-
-use crate::cli::activation_names;
 
 /// The run's settings: the flags of `train` that `--resume` takes from the run's folder
 /// instead. `--threads` is not one: results do not depend on it.
@@ -115,4 +114,10 @@ mod activation_name {
             .parse()
             .map_err(D::Error::custom)
     }
+}
+
+/// The activations by name, which `--help` lists.
+pub(crate) fn activation_names() -> impl TypedValueParser<Value = Activation> {
+    PossibleValuesParser::new(Activation::ALL.map(Activation::name))
+        .map(|name| name.parse().expect("a name of Activation::ALL"))
 }

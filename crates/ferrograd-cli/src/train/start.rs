@@ -8,10 +8,11 @@ use ferrograd::data::{Mnist, sha256_file};
 use ferrograd::nn::Mlp;
 
 use super::outputs::{
-    default_out_dir, prepare_out_dir, remove_temporary_files, write_loss_plot, write_metrics,
+    LOSS_PLOT_FILE, METRICS_FILE, MODEL_FILE, NEXT_MODEL_FILE, STATE_FILE, default_out_dir,
+    prepare_out_dir, remove_temporary_files, write_loss_plot, write_metrics,
 };
+use super::settings::OptimizerKind;
 use super::state::Run;
-use super::{LOSS_PLOT_FILE, METRICS_FILE, MODEL_FILE, NEXT_MODEL_FILE, OptimizerKind, STATE_FILE};
 use crate::atomic;
 use crate::cli::{DataArgs, TrainArgs};
 use crate::commands::say;

@@ -7,7 +7,7 @@ use ferrograd::eval::Evaluation;
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize};
 
-use super::Settings;
+use super::settings::Settings;
 use crate::error::CliError;
 
 /// The version of the `state.txt` format.
@@ -150,7 +150,7 @@ mod tests {
     use ferrograd::nn::Activation;
     use serde_json::{Value, json};
 
-    use super::super::OptimizerKind;
+    use super::super::settings::OptimizerKind;
     use super::*;
 
     fn sample_run() -> Run {
