@@ -30,7 +30,7 @@ const bin = process.env.FERROGRAD_BIN || join(root, "target", "release", "ferrog
 const STEPS = 1875;
 const median = (xs) => { if (xs.length === 0) return undefined; const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
 
-// The TF.js peer lives in a read-only folder: copy it and install its pinned packages once.
+// The TF.js peer's folder may be read-only: copy it and install its pinned packages once.
 const peer = join(tmpdir(), "ferrograd-tfjs-peer");
 if (!existsSync(join(peer, "node_modules", "@tensorflow", "tfjs"))) {
   rmSync(peer, { recursive: true, force: true });

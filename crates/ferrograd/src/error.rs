@@ -1,5 +1,7 @@
 //! The error returned by the fallible `try_*` forms of tensor operations.
 
+use std::fmt::Display;
+
 use thiserror::Error;
 
 /// What went wrong in a tensor operation. The panicking forms (`add`, `matmul`, ...) panic with
@@ -136,15 +138,16 @@ pub(crate) fn check_indexable(op: &'static str, shape: &[usize]) -> Result<(), T
 /// Panics with the error's message, pointing at the caller's line.
 #[cold]
 #[track_caller]
-pub(crate) fn fail(error: TensorError) -> ! {
+pub(crate) fn fail(error: impl Display) -> ! {
     panic!("{error}")
 }
 
 /// The value, or a panic with the error's message pointing at the caller's line. The panicking
-/// forms use this rather than `unwrap_or_else(|e| fail(e))`, whose closure cannot carry
-/// `#[track_caller]` and would point the panic into this crate.
+/// forms (of operations, losses, modules, optimizer constructors) use this rather than
+/// `unwrap_or_else(|e| fail(e))`, whose closure cannot carry `#[track_caller]` and would point
+/// the panic into this crate.
 #[track_caller]
-pub(crate) fn unwrap_or_fail<V>(result: Result<V, TensorError>) -> V {
+pub(crate) fn unwrap_or_fail<V, E: Display>(result: Result<V, E>) -> V {
     match result {
         Ok(value) => value,
         Err(error) => fail(error),

@@ -5,12 +5,10 @@ use ndarray::{ArcArray, ArrayBase, ArrayD, ArrayView2, Axis, Data, IxDyn, Zip};
 
 use super::broadcast::broadcast_grad_accumulate;
 use super::op::OpKind;
-use super::tensor::Op;
-use super::tensor::Tensor;
+use super::tensor::{Op, Tensor};
 use super::walk::SortedNodes;
 use crate::error::{TensorError, unwrap_or_fail};
-use crate::kernels::Element;
-use crate::kernels::{matmul, zip_assign, zip_map};
+use crate::kernels::{Element, matmul, zip_assign, zip_map};
 
 impl<T: Element> Tensor<T> {
     /// Computes the gradient of this tensor with respect to every leaf that requires grad, seeding

@@ -2,8 +2,7 @@
 
 use ndarray::{ArcArray, ArrayD, ArrayView2, Ix2, IxDyn};
 
-use crate::kernels::Element;
-use crate::kernels::{matmul, matmul_into};
+use crate::kernels::{Element, matmul, matmul_into};
 
 /// A tensor's accumulated gradient. `zero` only marks the buffer as zero; the next contribution
 /// then overwrites it instead of adding, so clearing costs nothing and a matrix product's

@@ -8,8 +8,7 @@ use rand::seq::SliceRandom;
 
 use super::dataset::Dataset;
 use crate::autograd::Tensor;
-use crate::kernels::Element;
-use crate::kernels::{parts_for, run_each};
+use crate::kernels::{Element, parts_for, run_each};
 
 /// Each thread converting part of a batch gets at least this many pixels.
 const MIN_PIXELS_PER_PART: usize = 8 * 1024;

@@ -5,8 +5,7 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
 use crate::autograd::{Tensor, no_grad};
-use crate::error::TensorError;
-use crate::error::unwrap_or_fail;
+use crate::error::{TensorError, unwrap_or_fail};
 
 /// How far each input's analytic gradient is from the numeric one.
 #[derive(Debug, Clone, PartialEq)]

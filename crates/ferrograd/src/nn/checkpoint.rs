@@ -4,9 +4,8 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::fs;
-use std::io;
 use std::path::Path;
+use std::{fs, io};
 
 use ndarray::{ArcArray, IxDyn};
 use safetensors::tensor::TensorView;

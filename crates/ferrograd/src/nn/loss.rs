@@ -3,6 +3,7 @@
 use ndarray::Array2;
 
 use crate::autograd::Tensor;
+use crate::error::unwrap_or_fail;
 use crate::kernels::Element;
 
 /// What is wrong with the arguments of a loss function.
@@ -64,10 +65,7 @@ pub enum LossError {
 /// number of classes; see [`try_cross_entropy`].
 #[track_caller]
 pub fn cross_entropy<T: Element>(logits: &Tensor<T>, labels: &[usize]) -> Tensor<T> {
-    match try_cross_entropy(logits, labels) {
-        Ok(loss) => loss,
-        Err(error) => fail(error),
-    }
+    unwrap_or_fail(try_cross_entropy(logits, labels))
 }
 
 /// [`cross_entropy`], returning a [`LossError`] instead of panicking.
@@ -118,10 +116,7 @@ pub fn try_cross_entropy<T: Element>(
 /// `(n,)` mistake); see [`try_mse`].
 #[track_caller]
 pub fn mse<T: Element>(pred: &Tensor<T>, target: &Tensor<T>) -> Tensor<T> {
-    match try_mse(pred, target) {
-        Ok(loss) => loss,
-        Err(error) => fail(error),
-    }
+    unwrap_or_fail(try_mse(pred, target))
 }
 
 /// [`mse`], returning [`LossError::ShapeMismatch`] instead of panicking.
@@ -134,11 +129,4 @@ pub fn try_mse<T: Element>(pred: &Tensor<T>, target: &Tensor<T>) -> Result<Tenso
     }
     let diff = pred - target;
     Ok((&diff * &diff).mean_all())
-}
-
-/// Panics with the error's message, pointing at the caller's line.
-#[cold]
-#[track_caller]
-fn fail(error: LossError) -> ! {
-    panic!("{error}")
 }

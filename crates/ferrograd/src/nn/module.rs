@@ -2,8 +2,7 @@
 
 use super::architecture::Architecture;
 use crate::autograd::Tensor;
-use crate::error::TensorError;
-use crate::error::unwrap_or_fail;
+use crate::error::{TensorError, unwrap_or_fail};
 use crate::kernels::Element;
 
 /// A layer or a model: a differentiable function of its input and of its parameters.

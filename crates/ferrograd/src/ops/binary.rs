@@ -2,12 +2,9 @@
 
 use ndarray::{ArrayD, IxDyn};
 
-use crate::autograd::OpKind;
-use crate::autograd::Tensor;
+use crate::autograd::{OpKind, Tensor};
 use crate::error::{TensorError, check_indexable, unwrap_or_fail};
-use crate::kernels::Element;
-use crate::kernels::broadcast_shape;
-use crate::kernels::zip_map;
+use crate::kernels::{Element, broadcast_shape, zip_map};
 
 macro_rules! binary_op {
     ($(#[$doc:meta])* $name:ident, $try_name:ident, $kind:ident, $sym:tt) => {

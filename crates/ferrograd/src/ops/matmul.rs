@@ -2,11 +2,9 @@
 
 use ndarray::{ArcArray, ArrayView2, Ix2, IxDyn};
 
-use crate::autograd::OpKind;
-use crate::autograd::Tensor;
+use crate::autograd::{OpKind, Tensor};
 use crate::error::{TensorError, unwrap_or_fail};
-use crate::kernels::Element;
-use crate::kernels::{matmul, matmul_into};
+use crate::kernels::{Element, matmul, matmul_into};
 
 impl<T: Element> Tensor<T> {
     /// The matrix product of a `(p, q)` and a `(q, r)` tensor, giving `(p, r)`.

@@ -2,8 +2,7 @@
 
 use ndarray::IxDyn;
 
-use crate::autograd::OpKind;
-use crate::autograd::Tensor;
+use crate::autograd::{OpKind, Tensor};
 use crate::error::{TensorError, check_indexable, unwrap_or_fail};
 use crate::kernels::Element;
 

@@ -3,8 +3,7 @@
 use ndarray::{ArrayBase, ArrayD, Axis, Data, IxDyn, Zip};
 
 use super::reduce::normalize_axis;
-use crate::autograd::OpKind;
-use crate::autograd::Tensor;
+use crate::autograd::{OpKind, Tensor};
 use crate::error::{TensorError, unwrap_or_fail};
 use crate::kernels::Element;
 

@@ -2,10 +2,8 @@
 
 use ndarray::ArrayD;
 
-use crate::autograd::OpKind;
-use crate::autograd::Tensor;
-use crate::kernels::Element;
-use crate::kernels::vectorised;
+use crate::autograd::{OpKind, Tensor};
+use crate::kernels::{Element, vectorised};
 
 impl<T: Element> Tensor<T> {
     fn map(&self, kind: OpKind<T>, f: impl Fn(T) -> T) -> Tensor<T> {

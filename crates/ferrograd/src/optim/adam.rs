@@ -2,10 +2,10 @@
 
 use ndarray::{ArrayD, Zip};
 
-use super::error::OptimError;
-use super::error::Range;
+use super::error::{OptimError, Range};
 use super::optimizer::Optimizer;
 use crate::autograd::Tensor;
+use crate::error::unwrap_or_fail;
 use crate::kernels::Element;
 
 /// Adam, as PyTorch's `torch.optim.Adam` (without AMSGrad): for each parameter `p` with
@@ -98,10 +98,7 @@ impl<T: Element> Adam<T> {
     /// When `lr` is negative or not finite, with [`OptimError`]'s message.
     #[track_caller]
     pub fn new(params: Vec<Tensor<T>>, lr: T) -> Self {
-        match Adam::try_new(params, AdamConfig::new(lr)) {
-            Ok(adam) => adam,
-            Err(error) => panic!("{error}"),
-        }
+        unwrap_or_fail(Adam::try_new(params, AdamConfig::new(lr)))
     }
 
     /// Adam over `params` with the settings `config`.

@@ -2,12 +2,11 @@
 
 use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD, Axis, Zip};
 
-use super::error::OptimError;
-use super::error::Range;
+use super::error::{OptimError, Range};
 use super::optimizer::Optimizer;
 use crate::autograd::Tensor;
-use crate::kernels::Element;
-use crate::kernels::{parts_for, run_each};
+use crate::error::unwrap_or_fail;
+use crate::kernels::{Element, parts_for, run_each};
 
 /// Parameters with fewer elements per thread than this are updated on the calling thread.
 const MIN_PER_PART: usize = 32 * 1024;
@@ -88,10 +87,7 @@ impl<T: Element> Sgd<T> {
     /// When `lr` is negative or not finite, with [`OptimError`]'s message.
     #[track_caller]
     pub fn new(params: Vec<Tensor<T>>, lr: T) -> Self {
-        match Sgd::try_new(params, SgdConfig::new(lr)) {
-            Ok(sgd) => sgd,
-            Err(error) => panic!("{error}"),
-        }
+        unwrap_or_fail(Sgd::try_new(params, SgdConfig::new(lr)))
     }
 
     /// SGD over `params` with the settings `config`.
