@@ -37,6 +37,7 @@ LIBRARY_LAYERS = [
 CRATES = [
     ("crates/ferrograd/src", ["lib.rs"], LIBRARY_LAYERS),
     ("crates/ferrograd-cli/src", ["lib.rs", "main.rs"], None),
+    ("crates/ferrograd-py/src", ["lib.rs"], None),
     ("crates/ferrograd-web/src", ["lib.rs"], None),
 ]
 
