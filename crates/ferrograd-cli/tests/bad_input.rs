@@ -314,14 +314,14 @@ fn model_file_with_a_tensor_of_the_wrong_dtype() {
         ("fc2.weight", "F64", &[8, 10]),
         ("fc2.bias", "F64", &[1, 10]),
     ]);
-    assert_model_rejected(Some(&bytes), &["dtype F64, expected F32"]);
+    assert_model_rejected(Some(&bytes), &["dtype float64, expected float32"]);
     let bytes = safetensors(&[
         ("fc1.weight", "F32", &[784, 8]),
         ("fc1.bias", "I32", &[1, 8]),
         ("fc2.weight", "F32", &[8, 10]),
         ("fc2.bias", "F32", &[1, 10]),
     ]);
-    assert_model_rejected(Some(&bytes), &["`fc1.bias` has dtype I32"]);
+    assert_model_rejected(Some(&bytes), &["`fc1.bias` has dtype int32"]);
 }
 
 #[test]

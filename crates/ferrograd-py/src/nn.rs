@@ -54,39 +54,14 @@ impl Family for Mlps {
 }
 
 /// A checkpoint error as the Python exception for it: `OSError` when the file cannot be read or
-/// written, `ValueError` when its contents do not fit (dtypes by NumPy's names).
+/// written, `ValueError` when its contents do not fit.
 fn checkpoint_error(error: CheckpointError) -> PyErr {
     match error {
         CheckpointError::Read { .. } | CheckpointError::Write { .. } => {
             PyOSError::new_err(error.to_string())
         }
-        CheckpointError::WrongDtype {
-            path,
-            name,
-            expected,
-            found,
-        } => PyValueError::new_err(format!(
-            "{}: tensor `{name}` has dtype {}, expected {}",
-            path.display(),
-            numpy_name(found),
-            numpy_name(expected)
-        )),
         _ => value_error(error),
     }
-}
-
-/// NumPy's name of a safetensors element type: `float32` for `F32`, `int64` for `I64`, ...
-fn numpy_name(dtype: safetensors::Dtype) -> String {
-    let name = dtype.to_string();
-    let (kind, bits) = name.split_at(name.find(|c: char| c.is_ascii_digit()).unwrap_or(0));
-    let kind = match kind {
-        "F" => "float",
-        "BF" => "bfloat",
-        "I" => "int",
-        "U" => "uint",
-        _ => "",
-    };
-    format!("{kind}{bits}").to_lowercase()
 }
 
 /// `module(x)` for a batch `x`, converted to the module's dtype; `what` names the module.

@@ -75,8 +75,14 @@ pub enum CheckpointError {
         /// The tensor's shape in the file.
         found: Vec<usize>,
     },
-    /// A tensor whose element type differs from the module's (`F32` for `f32`, `F64` for `f64`).
-    #[error("{}: tensor `{name}` has dtype {found}, expected {expected}", .path.display())]
+    /// A tensor whose element type differs from the module's, named as NumPy and PyTorch name
+    /// them (`float32`, `float64`, `int64`, ...).
+    #[error(
+        "{}: tensor `{name}` has dtype {}, expected {}",
+        .path.display(),
+        dtype_name(*.found),
+        dtype_name(*.expected)
+    )]
     WrongDtype {
         /// The file.
         path: PathBuf,
@@ -118,4 +124,19 @@ pub enum CheckpointError {
         /// What is wrong.
         reason: String,
     },
+}
+
+/// The usual name of a safetensors element type: `float32` for `F32`, `int64` for `I64`,
+/// `bfloat16` for `BF16`, `bool` for `BOOL`.
+fn dtype_name(dtype: Dtype) -> String {
+    let name = dtype.to_string();
+    let (kind, bits) = name.split_at(name.find(|c: char| c.is_ascii_digit()).unwrap_or(0));
+    let kind = match kind {
+        "F" => "float",
+        "BF" => "bfloat",
+        "I" => "int",
+        "U" => "uint",
+        _ => kind,
+    };
+    format!("{kind}{bits}").to_lowercase()
 }
