@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use safetensors::Dtype;
 
 use super::activation::Activation;
-use super::error::CheckpointError;
+use super::error::{CheckpointError, dtype_name};
 
 /// The metadata key holding the version of the other keys.
 const FORMAT_KEY: &str = "ferrograd.format";
@@ -67,7 +67,7 @@ impl Architecture {
             (FORMAT_KEY, FORMAT.to_string()),
             (SIZES_KEY, join(&self.sizes, ",")),
             (ACTIVATION_KEY, self.activation.to_string()),
-            (DTYPE_KEY, dtype_name(self.dtype).to_string()),
+            (DTYPE_KEY, dtype_name(self.dtype)),
         ])
     }
 
@@ -118,7 +118,7 @@ impl Architecture {
         let dtype = value(DTYPE_KEY)?;
         let dtype = [Dtype::F32, Dtype::F64]
             .into_iter()
-            .find(|&d| dtype_name(d) == dtype)
+            .find(|&d| dtype_name(d) == *dtype)
             .ok_or_else(|| bad(DTYPE_KEY, format!("is {dtype:?}, not float32 or float64")))?;
         Ok(Some(Architecture {
             sizes,
@@ -147,11 +147,7 @@ impl Architecture {
             );
         }
         if self.dtype != actual.dtype {
-            return contradiction(
-                DTYPE_KEY,
-                dtype_name(self.dtype).to_string(),
-                dtype_name(actual.dtype).to_string(),
-            );
+            return contradiction(DTYPE_KEY, dtype_name(self.dtype), dtype_name(actual.dtype));
         }
         if self.activation != actual.activation {
             return Err(CheckpointError::WrongActivation {
@@ -217,14 +213,6 @@ impl fmt::Display for Assumption {
             self.path.display(),
             self.architecture
         )
-    }
-}
-
-/// The name a model file records for `dtype`: `float32` or `float64` (NumPy's names).
-fn dtype_name(dtype: Dtype) -> &'static str {
-    match dtype {
-        Dtype::F64 => "float64",
-        _ => "float32",
     }
 }
 

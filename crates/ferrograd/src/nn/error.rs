@@ -126,9 +126,9 @@ pub enum CheckpointError {
     },
 }
 
-/// The usual name of a safetensors element type: `float32` for `F32`, `int64` for `I64`,
-/// `bfloat16` for `BF16`, `bool` for `BOOL`.
-fn dtype_name(dtype: Dtype) -> String {
+/// The usual name of a safetensors element type, as NumPy and PyTorch name it and as model files
+/// record it: `float32` for `F32`, `int64` for `I64`, `bfloat16` for `BF16`, `bool` for `BOOL`.
+pub(super) fn dtype_name(dtype: Dtype) -> String {
     let name = dtype.to_string();
     let (kind, bits) = name.split_at(name.find(|c: char| c.is_ascii_digit()).unwrap_or(0));
     let kind = match kind {
