@@ -23,24 +23,27 @@ def crate(files):
     return root
 
 
+def problems(files, layers=None):
+    """What the checker finds in a made-up crate of `files` whose root is lib.rs."""
+    return check(crate(files), ["lib.rs"], layers)
+
+
 class Circles(unittest.TestCase):
     def test_two_files_that_import_each_other(self):
-        src = crate({
+        [problem] = problems({
             "lib.rs": "mod a;\nmod b;\n",
             "a.rs": "use crate::b::B;\npub struct A;\n",
             "b.rs": "use crate::a::A;\npub struct B;\n",
         })
-        [problem] = check(src, ["lib.rs"])
         self.assertIn("circle: a.rs (line 1) -> b.rs (line 1) -> a.rs", problem)
 
     def test_a_circle_of_three_through_grouped_and_nested_uses_and_a_path_in_code(self):
-        src = crate({
+        [problem] = problems({
             "lib.rs": "mod a;\nmod b;\nmod c;\n",
             "a.rs": "use crate::{b::{self, f as eff}, Root};\n",
             "b.rs": "pub fn f() { crate::c::g() }\n",
             "c.rs": "pub fn g() {}\nfn h() { let _ = crate::a::A; }\n",
         })
-        [problem] = check(src, ["lib.rs"])
         self.assertIn("a.rs (line 1) -> b.rs (line 1) -> c.rs (line 2) -> a.rs", problem)
 
     def test_a_parent_that_re_exports_a_child_importing_it_is_a_circle(self):
@@ -50,25 +53,24 @@ class Circles(unittest.TestCase):
             "room/item.rs": "pub struct Item;\n",
             "room/user.rs": "use super::Item;\npub fn use_it(_: Item) {}\n",
         }
-        [problem] = check(crate(files), ["lib.rs"])
+        [problem] = problems(files)
         self.assertIn("room/mod.rs (line 4) -> room/user.rs (line 1) -> room/mod.rs", problem)
         # Naming the sibling's file instead is no circle.
         files["room/user.rs"] = "use super::item::Item;\npub fn use_it(_: Item) {}\n"
-        self.assertEqual(check(crate(files), ["lib.rs"]), [])
+        self.assertEqual(problems(files), [])
 
     def test_children_by_path_attribute_folder_and_file_beside(self):
-        src = crate({
+        [problem] = problems({
             "lib.rs": "mod k;\n",
             "k.rs": '#[cfg(unix)]\n#[path = "k/unix.rs"]\nmod platform;\nmod util;\n'
             "pub use platform::f;\n",
             "k/unix.rs": "pub fn f() { super::util::g() }\n",
             "k/util/mod.rs": "pub fn g() { crate::k::f() }\n",
         })
-        [problem] = check(src, ["lib.rs"])
         self.assertIn("k.rs (line 5) -> k/unix.rs (line 1) -> k/util/mod.rs (line 1) -> k.rs", problem)
 
     def test_comments_strings_macros_and_test_modules_are_not_imports(self):
-        src = crate({
+        self.assertEqual(problems({
             "lib.rs": "mod a;\nmod b;\n",
             "a.rs": "use crate::b::B;\npub struct A;\n",
             "b.rs": "//! See [`A`](crate::a::A).\n"
@@ -79,21 +81,19 @@ class Circles(unittest.TestCase):
             "macro_rules! m { () => { super::x::Y } }\n"
             "pub struct B;\n"
             "#[cfg(test)]\nmod tests {\n    use super::*;\n}\n",
-        })
-        self.assertEqual(check(src, ["lib.rs"]), [])
+        }), [])
 
 
 class Layers(unittest.TestCase):
     def test_a_lower_layer_that_imports_a_higher_one_or_the_root(self):
-        src = crate({
+        found = problems({
             "lib.rs": "mod low;\nmod high;\npub use high::H;\n",
             "low/mod.rs": "use crate::high::H;\nuse crate::H as Again;\n",
             "high/mod.rs": "pub struct H;\n",
-        })
-        problems = check(src, ["lib.rs"], LAYERS)
-        self.assertEqual(len(problems), 2, problems)
-        self.assertIn("low/mod.rs line 1 imports high/mod.rs, a layer above its own", problems[0])
-        self.assertIn("low/mod.rs line 2 imports lib.rs, a layer above its own", problems[1])
+        }, LAYERS)
+        self.assertEqual(len(found), 2, found)
+        self.assertIn("low/mod.rs line 1 imports high/mod.rs, a layer above its own", found[0])
+        self.assertIn("low/mod.rs line 2 imports lib.rs, a layer above its own", found[1])
 
     def test_upward_only_and_every_file_in_a_layer(self):
         files = {
@@ -101,10 +101,10 @@ class Layers(unittest.TestCase):
             "low/mod.rs": "pub struct L;\n",
             "high/mod.rs": "use crate::low::L;\n",
         }
-        self.assertEqual(check(crate(files), ["lib.rs"], LAYERS), [])
+        self.assertEqual(problems(files, LAYERS), [])
         files["lib.rs"] += "mod stray;\n"
         files["stray.rs"] = "\n"
-        [problem] = check(crate(files), ["lib.rs"], LAYERS)
+        [problem] = problems(files, LAYERS)
         self.assertTrue(problem.endswith("stray.rs is in no layer"), problem)
 
 
