@@ -84,6 +84,8 @@ fn adam<T: Element>(
 struct Stepper {
     optimizer: ThreadBound<RefCell<Box<dyn Optimizer>>>,
     what: &'static str,
+    /// `what.step`, made once rather than at every step.
+    step_name: String,
 }
 
 impl Stepper {
@@ -91,12 +93,13 @@ impl Stepper {
         Stepper {
             optimizer: ThreadBound::new(RefCell::new(optimizer)),
             what,
+            step_name: format!("{what}.step"),
         }
     }
 
     fn step(&self) -> PyResult<()> {
         let mut optimizer = self.optimizer.get(self.what)?.borrow_mut();
-        guarded(&format!("{}.step", self.what), || {
+        guarded(&self.step_name, || {
             optimizer.step();
             Ok(())
         })
