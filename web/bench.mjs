@@ -18,7 +18,7 @@ import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { launch, root, serve } from "./tests/browser.mjs";
+import { bin, launch, root, serve } from "./tests/browser.mjs";
 
 const arg = (name, def) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] : def; };
 const rounds = Number(arg("rounds", "3"));
@@ -26,7 +26,6 @@ const only = arg("only", "page,tfjs-wasm,tfjs-cpu,native,latency").split(",");
 const cpuBatches = Number(arg("cpu-batches", "300"));
 const data = arg("data", process.env.MNIST_DIR || join(root, "..", "shared", "data", "mnist"));
 const peerSource = arg("peer", join(root, "..", "shared", "bench", "browser"));
-const bin = process.env.FERROGRAD_BIN || join(root, "target", "release", "ferrograd");
 const STEPS = 1875;
 const median = (xs) => { if (xs.length === 0) return undefined; const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
 

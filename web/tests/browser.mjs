@@ -9,6 +9,9 @@ import { chromium } from "playwright-core";
 
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
+/** The `ferrograd` binary: `$FERROGRAD_BIN`, else this checkout's release build. */
+export const bin = process.env.FERROGRAD_BIN || join(root, "target", "release", "ferrograd");
+
 /** Headless Chromium with background networking off and a fresh profile. */
 export async function launch() {
   const profile = mkdtempSync(join(tmpdir(), "ferrograd-chromium-"));
@@ -26,7 +29,6 @@ export async function launch() {
 /** Starts `ferrograd serve --port 0 ARGS...` (with `--page $FERROGRAD_PAGE` when set) and
  * resolves to its URL and a stop function. */
 export function serve(args) {
-  const bin = process.env.FERROGRAD_BIN || join(root, "target", "release", "ferrograd");
   const page = process.env.FERROGRAD_PAGE ? ["--page", process.env.FERROGRAD_PAGE] : [];
   const child = spawn(bin, ["serve", "--port", "0", ...page, ...args], { stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";

@@ -10,7 +10,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { launch, root, serve } from "./browser.mjs";
+import { bin, launch, root, serve } from "./browser.mjs";
 
 const model = process.env.FERROGRAD_MODEL;
 const data = process.env.MNIST_DIR || join(root, "..", "shared", "data", "mnist");
@@ -47,8 +47,7 @@ const text = (page, id) => page.getByTestId(id).textContent();
 
 /** The test accuracy `ferrograd eval` gives the model file `file`, as "92.65". */
 function evalAccuracy(file) {
-  const line = execFileSync(process.env.FERROGRAD_BIN || join(root, "target", "release", "ferrograd"),
-    ["eval", "--model", file, "--data", data], { encoding: "utf8" });
+  const line = execFileSync(bin, ["eval", "--model", file, "--data", data], { encoding: "utf8" });
   return Number(line.match(/Test Acc: ([0-9.]+)%/)[1]).toFixed(2);
 }
 
