@@ -8,7 +8,7 @@ use std::path::Path;
 
 use common::{
     FILES, Fixture, assert_one_line_error, ferrograd, gzip, idx_header, idx_images,
-    idx_labels_from, s, safetensors,
+    idx_labels_from, s, safetensors, train,
 };
 use ferrograd::nn::{Activation, Mlp, save};
 
@@ -482,11 +482,7 @@ fn resume_with_settings_is_refused() {
 /// A finished one-epoch run on `fixture`'s data in `fixture/run`, its `state.txt` rewritten
 /// to ask for `epochs` epochs so that it can be resumed.
 fn stopped_run(fixture: &Fixture, optimizer: &str) -> std::path::PathBuf {
-    let out = fixture.path("run");
-    let output = ferrograd(&[
-        "train",
-        "--data",
-        s(&fixture.data()),
+    let flags = [
         "--epochs",
         "1",
         "--hidden",
@@ -497,10 +493,9 @@ fn stopped_run(fixture: &Fixture, optimizer: &str) -> std::path::PathBuf {
         "16",
         "--optimizer",
         optimizer,
-        "--out",
-        s(&out),
-    ]);
-    assert!(output.status.success(), "{output:?}");
+    ];
+    train(fixture, "run", &flags);
+    let out = fixture.path("run");
     let state = out.join("state.txt");
     let text = fs::read_to_string(&state).unwrap();
     fs::write(&state, text.replace("\"epochs\": 1,", "\"epochs\": 3,")).unwrap();

@@ -234,23 +234,18 @@ fn threads_do_not_change_training_and_resume_takes_them() {
     let fixture = Fixture::new(64, 16);
     let data = fixture.data();
     let train = |epochs: &str, threads: &str, out: &str| {
-        let output = ferrograd(&[
-            "train",
-            "--data",
-            s(&data),
+        // Large enough that the products are split over 2 threads.
+        let flags = [
             "--epochs",
             epochs,
-            // Large enough that the products are split over 2 threads.
             "--hidden",
             "64",
             "--batch-size",
             "16",
             "--threads",
             threads,
-            "--out",
-            s(&fixture.path(out)),
-        ]);
-        assert!(output.status.success(), "{output:?}");
+        ];
+        common::train(&fixture, out, &flags);
     };
     let weights = |out: &str| std::fs::read(fixture.path(out).join("model.safetensors")).unwrap();
     train("1", "1", "one");

@@ -9,17 +9,14 @@ use std::fs;
 use std::path::Path;
 use std::process::Output;
 
-use common::{Fixture, assert_one_line_error, ferrograd, s, without_metadata};
+use common::{Fixture, assert_one_line_error, ferrograd, s, train, without_metadata};
 use ferrograd::data::sha256_file;
 use ferrograd::nn::{Activation, Mlp};
 
 /// `ferrograd train` for `epochs` epochs of a small relu network on `fixture`'s data, into
 /// `fixture/name`; returns its output.
 fn train_relu(fixture: &Fixture, name: &str, epochs: &str) -> Output {
-    let output = ferrograd(&[
-        "train",
-        "--data",
-        s(&fixture.data()),
+    let flags = [
         "--activation",
         "relu",
         "--epochs",
@@ -30,11 +27,8 @@ fn train_relu(fixture: &Fixture, name: &str, epochs: &str) -> Output {
         "1",
         "--batch-size",
         "16",
-        "--out",
-        s(&fixture.path(name)),
-    ]);
-    assert!(output.status.success(), "{output:?}");
-    output
+    ];
+    train(fixture, name, &flags)
 }
 
 /// `ferrograd eval` of `model` on `fixture`'s data, with `flags`.

@@ -110,6 +110,18 @@ pub fn command(args: &[&str]) -> Command {
     command
 }
 
+/// `ferrograd train` on `fixture`'s data into `fixture/out` with `flags`; checks that it
+/// succeeded and returns its output.
+#[track_caller]
+pub fn train(fixture: &Fixture, out: &str, flags: &[&str]) -> Output {
+    let (data, out) = (fixture.data(), fixture.path(out));
+    let mut args = vec!["train", "--data", s(&data), "--out", s(&out)];
+    args.extend(flags);
+    let output = ferrograd(&args);
+    assert!(output.status.success(), "{output:?}");
+    output
+}
+
 /// A path as a `&str` for `ferrograd(...)`.
 pub fn s(path: &Path) -> &str {
     path.to_str().unwrap()
