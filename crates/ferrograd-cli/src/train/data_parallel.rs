@@ -44,7 +44,7 @@ impl DataParallel {
         if self.summed.is_empty() {
             return loss;
         }
-        let gradients = gradients_len(learner.parameters());
+        let gradients = self.summed.len() - 1;
         let weight = labels.len() as f32 / self.batch_size as f32;
         read_gradients(learner.parameters(), &mut self.summed[..gradients], weight);
         self.summed[gradients] = loss * weight;
