@@ -127,19 +127,13 @@ impl<T: Element> Mlp<T> {
         let name = name.as_ref();
         let file = checkpoint::parse(name, bytes)?;
         let sizes = layer_sizes::<T>(name, &file.tensors)?;
-        let (activation, assumed) = match (&file.architecture, activation) {
-            (Some(recorded), Some(asked)) if recorded.activation != asked => {
-                return Err(CheckpointError::WrongActivation {
-                    path: name.to_path_buf(),
-                    expected: asked,
-                    found: recorded.activation,
-                });
-            }
-            (Some(recorded), _) => (recorded.activation, false),
-            (None, asked) => (asked.unwrap_or(Activation::Tanh), true),
+        let (activation, assumed) = match &file.architecture {
+            Some(recorded) => (activation.unwrap_or(recorded.activation), false),
+            None => (activation.unwrap_or(Activation::Tanh), true),
         };
         let mlp = Mlp::new(&sizes, activation, 0);
-        // Also checks the recorded sizes and dtype against the tensors.
+        // Also checks the recorded sizes and dtype against the tensors, and the recorded
+        // activation against the one asked for (a `WrongActivation`, as `load` reports it).
         checkpoint::copy_into(name, &file, &mlp)?;
         let assumed = assumed.then(|| Assumption {
             path: name.to_path_buf(),
